@@ -1,0 +1,7 @@
+// The list of CLI commands; each module adds one command (or a group) to the program.
+
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];
