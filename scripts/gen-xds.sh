@@ -49,6 +49,10 @@ files=(
   envoy/extensions/transport_sockets/tls/v3/secret.proto
   envoy/extensions/upstreams/http/v3/http_protocol_options.proto
   envoy/extensions/access_loggers/file/v3/file.proto
+  envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto
+  envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto
+  udpa/type/v1/typed_struct.proto
+  xds/type/v3/typed_struct.proto
   istio/v1/auth/istioca.proto
 )
 cat > "$work/buf.yaml" <<'Y'

@@ -29,6 +29,8 @@ export interface Service {
   /** Namespaces that may see this service (`*` = all, `.` resolved to the owner's namespace). */
   exportTo: string[];
   labels: Record<string, string>;
+  /** Workloads this service selects (Kubernetes selector, ServiceEntry workloadSelector); in `namespace`. */
+  selector?: Record<string, string>;
   /** For ServiceEntries: identities allowed to serve it (secure naming). */
   subjectAltNames?: string[];
   /** Where the service was defined, for messages (e.g. `ServiceEntry default/httpbin`). */

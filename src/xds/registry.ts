@@ -29,7 +29,11 @@ import { file_envoy_extensions_filters_network_tcp_proxy_v3_tcp_proxy } from './
 import { file_envoy_extensions_transport_sockets_tls_v3_secret } from './gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { file_envoy_extensions_transport_sockets_tls_v3_tls } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { file_envoy_extensions_upstreams_http_v3_http_protocol_options } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { file_envoy_extensions_retry_host_previous_hosts_v3_previous_hosts } from './gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
+import { file_envoy_extensions_retry_priority_previous_priorities_v3_previous_priorities_config } from './gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
 import { file_envoy_service_discovery_v3_discovery } from './gen/envoy/service/discovery/v3/discovery_pb.js';
+import { file_udpa_type_v1_typed_struct } from './gen/udpa/type/v1/typed_struct_pb.js';
+import { file_xds_type_v3_typed_struct } from './gen/xds/type/v3/typed_struct_pb.js';
 
 /** Every message type that may appear inside an `Any` in Trellis's xDS traffic or admin output. */
 export const xdsRegistry: Registry = createRegistry(
@@ -63,4 +67,8 @@ export const xdsRegistry: Registry = createRegistry(
   file_envoy_extensions_transport_sockets_tls_v3_secret,
   file_envoy_extensions_upstreams_http_v3_http_protocol_options,
   file_envoy_extensions_access_loggers_file_v3_file,
+  file_envoy_extensions_retry_host_previous_hosts_v3_previous_hosts,
+  file_envoy_extensions_retry_priority_previous_priorities_v3_previous_priorities_config,
+  file_udpa_type_v1_typed_struct,
+  file_xds_type_v3_typed_struct,
 );
