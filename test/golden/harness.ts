@@ -71,8 +71,17 @@ function loadYaml(path: string): Resource[] {
     .map((r) => ({ ...r, metadata: { namespace: 'default', ...r.metadata }, spec: r.spec ?? {} }));
 }
 
+/** A case's `input.yaml`, after the inputs of the cases named in its optional `base` file (one per line). */
+function caseResources(dir: string): Resource[] {
+  const basePath = join(dir, 'base');
+  const bases = existsSync(basePath)
+    ? readFileSync(basePath, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+    : [];
+  return [...bases.flatMap((b) => caseResources(join(dir, '..', b))), ...loadYaml(join(dir, 'input.yaml'))];
+}
+
 export function translateCase(dir: string): Record<string, unknown> {
-  const resources = loadYaml(join(dir, 'input.yaml'));
+  const resources = caseResources(dir);
   const meshDoc = loadYaml(join(dir, 'mesh.yaml'))[0] as unknown as MeshConfig | undefined;
   const proxies =
     (parseAllDocuments(readFileSync(join(dir, 'proxies.yaml'), 'utf8'))[0]!.toJSON() as ProxySpec[]) ?? [];

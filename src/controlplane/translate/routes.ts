@@ -200,7 +200,7 @@ export function inboundRouteConfig(port: number, serviceHost: string | undefined
               value: {
                 clusterSpecifier: { case: 'cluster', value: inboundClusterName(port) },
                 timeout: ms(0),
-                maxStreamDuration: { maxStreamDuration: ms(0), grpcTimeoutHeaderMax: ms(0) },
+                maxStreamDuration: { grpcTimeoutHeaderMax: ms(0) },
                 upgradeConfigs: [{ upgradeType: 'websocket' }],
               },
             },
