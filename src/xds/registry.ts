@@ -26,11 +26,11 @@ import { file_envoy_extensions_filters_listener_tls_inspector_v3_tls_inspector }
 import { file_envoy_extensions_filters_network_http_connection_manager_v3_http_connection_manager } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { file_envoy_extensions_filters_network_rbac_v3_rbac } from './gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
 import { file_envoy_extensions_filters_network_tcp_proxy_v3_tcp_proxy } from './gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { file_envoy_extensions_retry_host_previous_hosts_v3_previous_hosts } from './gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
+import { file_envoy_extensions_retry_priority_previous_priorities_v3_previous_priorities_config } from './gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
 import { file_envoy_extensions_transport_sockets_tls_v3_secret } from './gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { file_envoy_extensions_transport_sockets_tls_v3_tls } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { file_envoy_extensions_upstreams_http_v3_http_protocol_options } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
-import { file_envoy_extensions_retry_host_previous_hosts_v3_previous_hosts } from './gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
-import { file_envoy_extensions_retry_priority_previous_priorities_v3_previous_priorities_config } from './gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
 import { file_envoy_service_discovery_v3_discovery } from './gen/envoy/service/discovery/v3/discovery_pb.js';
 import { file_udpa_type_v1_typed_struct } from './gen/udpa/type/v1/typed_struct_pb.js';
 import { file_xds_type_v3_typed_struct } from './gen/xds/type/v3/typed_struct_pb.js';

@@ -75,7 +75,10 @@ function loadYaml(path: string): Resource[] {
 function caseResources(dir: string): Resource[] {
   const basePath = join(dir, 'base');
   const bases = existsSync(basePath)
-    ? readFileSync(basePath, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+    ? readFileSync(basePath, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
     : [];
   return [...bases.flatMap((b) => caseResources(join(dir, '..', b))), ...loadYaml(join(dir, 'input.yaml'))];
 }

@@ -9,6 +9,8 @@ export interface MeshInputs {
   readonly resources: readonly Resource[];
   readonly mesh: ResolvedMeshConfig;
   readonly registry: RegistrySnapshot;
+  /** JWKS documents by jwksUri, fetched and refreshed by the control plane (translation itself does no I/O). */
+  readonly jwks?: ReadonlyMap<string, string>;
 }
 
 /** MeshConfig with Istio's defaults applied to the fields translation depends on. */

@@ -14,6 +14,8 @@ export interface MeshIndex {
   readonly virtualServices: VirtualServiceIndex;
   readonly destinationRules: DestinationRuleIndex;
   readonly gateways: GatewayIndex;
+  /** JWKS documents fetched for jwksUri (by the control plane's cache); undefined when never fetched. */
+  jwks(uri: string): string | undefined;
 }
 
 export function buildMeshIndex(inputs: MeshInputs): MeshIndex {
@@ -29,5 +31,6 @@ export function buildMeshIndex(inputs: MeshInputs): MeshIndex {
       domainSuffix: mesh.domainSuffix,
     }),
     gateways: buildGatewayIndex(config.gateways),
+    jwks: (uri) => inputs.jwks?.get(uri),
   };
 }

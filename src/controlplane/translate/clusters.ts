@@ -88,6 +88,8 @@ function tlsFields(opts: {
   policy: TrafficPolicy | undefined;
   port: ServicePort;
   subset: string;
+  /** Proxyless gRPC clients get plaintext unless a DestinationRule asks for TLS (they need xDS credentials). */
+  proxyless: boolean;
 }): Partial<ClusterInit> {
   const { index, svc, policy, port, subset } = opts;
   const tls = policy?.tls;
@@ -118,7 +120,7 @@ function tlsFields(opts: {
       transportSocket: { name: TLS_TRANSPORT_SOCKET, configType: { case: 'typedConfig', value: mtls() } },
     };
   }
-  if (!index.mesh.enableAutoMtls || svc.location === 'MESH_EXTERNAL') return {};
+  if (!index.mesh.enableAutoMtls || svc.location === 'MESH_EXTERNAL' || opts.proxyless) return {};
   // A destination namespace that disables mTLS gets plaintext even from auto mTLS, as in Istio.
   if (
     effectiveMtls(index.config, { namespace: svc.namespace, labels: {} }, index.mesh.rootNamespace).mode ===
@@ -141,7 +143,11 @@ function tlsFields(opts: {
   };
 }
 
-function discoveryFields(svc: Service, name: string, policy: TrafficPolicy | undefined): Partial<ClusterInit> {
+function discoveryFields(
+  svc: Service,
+  name: string,
+  policy: TrafficPolicy | undefined,
+): Partial<ClusterInit> {
   if (svc.resolution === 'NONE' || policy?.loadBalancer?.simple === 'PASSTHROUGH') {
     return {
       clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST },
@@ -200,7 +206,14 @@ function outboundCluster(
     ...discovery,
     ...outlierFields(policy),
     ...tcpKeepalive(policy),
-    ...tlsFields({ index, svc, policy, port, subset: subsetName }),
+    ...tlsFields({
+      index,
+      svc,
+      policy,
+      port,
+      subset: subsetName,
+      proxyless: opts.scope.proxy.type === 'grpc',
+    }),
     metadata: clusterMetadata(svc, port.port, subsetName, dr, budget),
   };
   if (upstream !== 'none') {

@@ -22,9 +22,9 @@ type LoadAssignmentInit = Init<typeof ClusterLoadAssignmentSchema>;
 function endpointMetadata(e: Endpoint): { filterMetadata: Record<string, JsonObject> } {
   const canonical = e.labels['service.istio.io/canonical-name'] ?? e.labels.app ?? e.workloadName ?? '';
   const revision = e.labels['service.istio.io/canonical-revision'] ?? e.labels.version ?? 'latest';
-  const md: Record<string, JsonObject> = {
-    istio: { workload: `${e.workloadName ?? ''};${e.namespace};${canonical};${revision};Kubernetes` },
-  };
+  const md: Record<string, JsonObject> = {};
+  if (e.workloadName)
+    md.istio = { workload: `${e.workloadName};${e.namespace};${canonical};${revision};Kubernetes` };
   if (e.tlsMode === 'istio') md['envoy.transport_socket_match'] = { tlsMode: 'istio' };
   return { filterMetadata: md };
 }
