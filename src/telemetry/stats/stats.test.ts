@@ -82,7 +82,9 @@ test('prometheus form uses Envoy tag extraction: cluster name, response code and
 
 test('the admin handler serves text, json, filter, usedonly and prometheus with istio_* metrics first', () => {
   const store = circuitBreakingScenario();
-  const json = JSON.parse(handleStatsRequest(store, '/stats?format=json&filter=reviews.*ejections_enforced').body);
+  const json = JSON.parse(
+    handleStatsRequest(store, '/stats?format=json&filter=reviews.*ejections_enforced').body,
+  );
   assert.deepEqual(json, {
     stats: [{ name: `cluster.${REVIEWS}.outlier_detection.ejections_enforced_total`, value: 1 }],
   });
