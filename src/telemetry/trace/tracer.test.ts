@@ -23,7 +23,12 @@ function tracer(extra: Partial<TracerOptions> = {}) {
     samplingPercentage: 50,
     ids: new SequentialIdGenerator(),
     clock,
-    sink: { export: (s) => (exported.push(s), true) },
+    sink: {
+      export: (s) => {
+        exported.push(s);
+        return true;
+      },
+    },
     ...extra,
   });
   return { t, exported, clock };
