@@ -46,7 +46,7 @@ export const SLOW = (i: number) => FAST(i) * 10;
  * Bookinfo with sidecars everywhere plus one call to an external host without a sidecar:
  * productpage -> details 10 rps (10% 404, plaintext), productpage -> reviews 10 rps (v1 2, v2 4, v3 4; mTLS),
  * reviews v2 -> ratings 4 rps, reviews v3 -> ratings 4 rps (10% 500), ratings is SLOW;
- * productpage -> httpbin.org 2 rps (20% 404), reported by the source only.
+ * productpage -> httpbin.org 10 rps (20% 404), reported by the source only.
  */
 export class BookinfoTraffic {
   readonly sidecars: SimSidecar[] = [];
@@ -124,7 +124,7 @@ export class BookinfoTraffic {
       ]);
     }
     // productpage -> httpbin.org: no sidecar there, so only the source reports.
-    this.#flow(2, (i) => (i % 10 < 2 ? 404 : 200), FAST, [
+    this.#flow(10, (i) => (i % 5 === 0 ? 404 : 200), FAST, [
       pp.http({
         reporter: 'source',
         local: productpage,
