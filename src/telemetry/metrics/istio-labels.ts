@@ -182,3 +182,31 @@ export function connectionSecurityPolicy(f: IstioPeerFacts): 'mutual_tls' | 'non
   if (f.reporter === 'source') return 'unknown';
   return f.peerPrincipal && f.localPrincipal ? 'mutual_tls' : 'none';
 }
+
+export interface IstioRequestOutcome {
+  protocol: 'http' | 'grpc';
+  responseCode: number;
+  grpcStatus?: number;
+  /** Envoy response flags, `-` when none. */
+  responseFlags?: string;
+}
+
+/**
+ * The complete label set of istio_requests_total (and the three distributions) as name -> value, in emitted
+ * order. The recorders build the same values positionally; this form is for tests, debugging and views.
+ */
+export function istioHttpLabels(facts: IstioPeerFacts, outcome: IstioRequestOutcome): Record<string, string> {
+  const values = [
+    ...istioPeerLabelValues(facts),
+    outcome.protocol,
+    String(outcome.responseCode),
+    outcome.protocol === 'grpc' && outcome.grpcStatus !== undefined ? String(outcome.grpcStatus) : '',
+    outcome.responseFlags || '-',
+    connectionSecurityPolicy(facts),
+  ];
+  const out: Record<string, string> = {};
+  ISTIO_HTTP_LABELS.forEach((name, i) => {
+    out[name] = values[i]!;
+  });
+  return out;
+}

@@ -4,7 +4,7 @@ import type { RequestRecord } from '../record.js';
 import { parsePrometheusText } from '../store/promtext.js';
 import { ENVOY_DEFAULT_BUCKETS, istioHistogramBuckets, parseHistogramBucketsAnnotation } from './buckets.js';
 import { IstioMetrics } from './istio.js';
-import { type IstioPeerFacts, workloadFactsFromLabels } from './istio-labels.js';
+import { type IstioPeerFacts, istioHttpLabels, workloadFactsFromLabels } from './istio-labels.js';
 import { MetricsRegistry } from './registry.js';
 
 // Label lists transcribed from istio/proxy testdata/metric/*.yaml.tmpl (names in emitted order, values as
@@ -261,4 +261,18 @@ test('workload facts from pod labels follow the injector defaults for canonical 
   const bare = workloadFactsFromLabels({ labels: {}, workloadName: 'job', namespace: 'ns' });
   assert.equal(bare.canonicalService, 'job');
   assert.equal(bare.canonicalRevision, 'latest');
+});
+
+test('istioHttpLabels gives the same label set the recorder emits, as a record in emitted order', () => {
+  const facts: IstioPeerFacts = {
+    reporter: 'source',
+    local: { ...productpage, cluster: 'client-cluster' },
+    peer: { ...ratings, cluster: 'server-cluster' },
+    service: { host: 'server.default.svc.cluster.local', name: 'server' },
+  };
+  const labels = istioHttpLabels(facts, { protocol: 'http', responseCode: 200 });
+  assert.deepEqual(Object.entries(labels), CLIENT_REQUEST_TOTAL);
+  const registry = new MetricsRegistry();
+  new IstioMetrics({ registry }).http(facts).record(ok());
+  assert.deepEqual(parsed(registry).find((s) => s.name === 'istio_requests_total')!.labels, labels);
 });
