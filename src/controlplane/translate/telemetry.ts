@@ -1,6 +1,7 @@
 // Telemetry API + mesh config → HCM access logs and tracing (provider, sampling), per workload and direction.
 
 import type { ExtensionProvider, Telemetry } from '../../api/types/index.js';
+import { ISTIO_TEXT_FORMAT, TRELLIS_JSON_FORMAT } from '../../telemetry/accesslog/formats.js';
 import { OpenTelemetryConfigSchema } from '../../xds/gen/envoy/config/trace/v3/opentelemetry_pb.js';
 import {
   ZipkinConfig_CollectorEndpointVersion,
@@ -12,45 +13,6 @@ import type { MeshIndex } from '../index/mesh-index.js';
 import { telemetriesFor } from '../index/workload-policies.js';
 import { ms, outboundClusterName, typed } from './envoy.js';
 import type { MeshProxy } from './proxy.js';
-
-/** Istio's default TEXT access log format (EnvoyTextLogFormat in istio/istio). */
-export const ISTIO_TEXT_LOG_FORMAT =
-  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ' +
-  '%RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% ' +
-  '%BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" ' +
-  '"%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER_RAW% %UPSTREAM_LOCAL_ADDRESS% ' +
-  '%DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n';
-
-/** Istio's default JSON access log keys (EnvoyJSONLogFormatIstio), plus trace id and principals. */
-export const ISTIO_JSON_LOG_FORMAT: Record<string, string> = {
-  start_time: '%START_TIME%',
-  route_name: '%ROUTE_NAME%',
-  method: '%REQ(:METHOD)%',
-  path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
-  protocol: '%PROTOCOL%',
-  response_code: '%RESPONSE_CODE%',
-  response_flags: '%RESPONSE_FLAGS%',
-  response_code_details: '%RESPONSE_CODE_DETAILS%',
-  connection_termination_details: '%CONNECTION_TERMINATION_DETAILS%',
-  bytes_received: '%BYTES_RECEIVED%',
-  bytes_sent: '%BYTES_SENT%',
-  duration: '%DURATION%',
-  upstream_service_time: '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%',
-  x_forwarded_for: '%REQ(X-FORWARDED-FOR)%',
-  user_agent: '%REQ(USER-AGENT)%',
-  request_id: '%REQ(X-REQUEST-ID)%',
-  authority: '%REQ(:AUTHORITY)%',
-  upstream_host: '%UPSTREAM_HOST%',
-  upstream_cluster: '%UPSTREAM_CLUSTER_RAW%',
-  upstream_local_address: '%UPSTREAM_LOCAL_ADDRESS%',
-  downstream_local_address: '%DOWNSTREAM_LOCAL_ADDRESS%',
-  downstream_remote_address: '%DOWNSTREAM_REMOTE_ADDRESS%',
-  requested_server_name: '%REQUESTED_SERVER_NAME%',
-  upstream_transport_failure_reason: '%UPSTREAM_TRANSPORT_FAILURE_REASON%',
-  trace_id: '%TRACE_ID%',
-  downstream_peer_principal: '%DOWNSTREAM_PEER_URI_SAN%',
-  upstream_peer_principal: '%UPSTREAM_PEER_URI_SAN%',
-};
 
 export type Direction = 'inbound' | 'outbound' | 'gateway';
 
@@ -101,10 +63,10 @@ function accessLogFor(index: MeshIndex, telemetries: Telemetry[], direction: Dir
 function fileLog(path: string, encoding: string | undefined, text?: string, labels?: Record<string, string>) {
   const format =
     encoding === 'JSON'
-      ? { case: 'jsonFormat' as const, value: labels ?? ISTIO_JSON_LOG_FORMAT }
+      ? { case: 'jsonFormat' as const, value: labels ?? { ...TRELLIS_JSON_FORMAT } }
       : {
           case: 'logFormat' as const,
-          value: { format: { case: 'textFormat' as const, value: text ?? ISTIO_TEXT_LOG_FORMAT } },
+          value: { format: { case: 'textFormat' as const, value: text ?? ISTIO_TEXT_FORMAT } },
         };
   return {
     name: 'envoy.access_loggers.file',
