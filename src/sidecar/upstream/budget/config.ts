@@ -98,7 +98,8 @@ export function parseRetryBudgetAnnotation(
 
 function parseTtl(text: string, source: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw new TrellisError('RETRY_BUDGET', `${source}: "${text}" is not a duration like "10s"`);
+  if (ms === undefined)
+    throw new TrellisError('RETRY_BUDGET', `${source}: "${text}" is not a duration like "10s"`);
   return ms;
 }
 
