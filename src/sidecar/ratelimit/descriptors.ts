@@ -213,3 +213,22 @@ function compressV6(groups: number[]): string {
   if (bestStart === -1) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
+
+/**
+ * Which `rate_limits` apply to a request: the route's, plus the virtual host's under INCLUDE, or the
+ * virtual host's only when the route has none (OVERRIDE, the default), or never (IGNORE).
+ */
+export function selectRateLimitPolicies(opts: {
+  route: readonly RateLimitPolicyEntry[];
+  virtualHost: readonly RateLimitPolicyEntry[];
+  vhRateLimits?: 'OVERRIDE' | 'INCLUDE' | 'IGNORE';
+}): readonly RateLimitPolicyEntry[] {
+  switch (opts.vhRateLimits ?? 'OVERRIDE') {
+    case 'INCLUDE':
+      return [...opts.route, ...opts.virtualHost];
+    case 'IGNORE':
+      return opts.route;
+    default:
+      return opts.route.length > 0 ? opts.route : opts.virtualHost;
+  }
+}
