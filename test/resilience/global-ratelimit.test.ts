@@ -102,6 +102,7 @@ descriptors:
     rate_limit: { unit: minute, requests_per_unit: 5 }
 `;
     const stores = [new RedisCounterStore({ url: redis.url }), new RedisCounterStore({ url: redis.url })];
+    for (const s of stores) await s.ready();
     const replicas = await Promise.all(stores.map((s) => replica(s, config)));
     const clients = replicas.map((r) => new GrpcRateLimitClient({ target: `127.0.0.1:${r.port}` }));
     try {
