@@ -128,7 +128,7 @@ descriptors:
     }
   });
 
-  test("Istio's task through Redis, then Redis dies: fail-open passes, fail-closed refuses with RLSE", async () => {
+  test("Istio's task through Redis, then Redis dies: fail-open passes, fail-closed refuses with RLSE; then it recovers", async () => {
     const store = new RedisCounterStore({ url: redis.url });
     await store.ready();
     const server = await replica(store);
@@ -154,6 +154,11 @@ descriptors:
         /^RLSE rate limit service for domain "ratelimit" failed/,
       );
       assert.equal(closed.stats.error, 1);
+
+      // Redis comes back (empty, as it keeps no data): the service reconnects by itself.
+      redis = await startRedis(redis.port);
+      await store.ready();
+      assert.deepEqual(await statuses(closedGateway, ['/productpage', '/productpage']), [200, 429]);
     } finally {
       await openGateway.close();
       await closedGateway.close();
