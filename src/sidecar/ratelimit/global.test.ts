@@ -18,10 +18,14 @@ const SERVICE = {
 };
 const productpage = [{ entries: [{ key: 'PATH', value: '/productpage' }] }];
 
+/** A fixed clock (10:00:05) keeps every call of a test in one minute window. */
+const clock = new ManualClock(Date.UTC(2025, 0, 1, 10, 0, 5));
+
 async function serve(store: CounterStore): Promise<RunningRateLimitServer> {
   const decider = new RateLimitDecider({
     config: parseRateLimitConfig([{ name: 'c', text: ISTIO_TASK_CONFIG }]),
     store,
+    clock,
   });
   return startRateLimitServer({ decider, host: '127.0.0.1', port: 0 });
 }
