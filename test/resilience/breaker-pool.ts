@@ -41,27 +41,26 @@ export class BreakerPool {
   }
 
   async request(path: string): Promise<PoolResult> {
-    if (!this.breakers.tryStartRequest()) return { status: 503, flag: 'UO' };
+    let socket: Socket;
+    if (this.#policy.mayOpenConnection(this.#counters())) {
+      socket = await this.#connect();
+    } else {
+      const waiting = this.#pending.wait();
+      if (!waiting) return { status: 503, flag: 'UO' };
+      socket = await waiting;
+    }
+    // max_requests is checked when the request gets its connection, as in Envoy's pool.
+    const admitted = this.breakers.tryStartRequest();
+    this.#active++;
     try {
-      let socket: Socket;
-      if (this.#policy.mayOpenConnection(this.#counters())) {
-        socket = await this.#connect();
-      } else {
-        const waiting = this.#pending.wait();
-        if (!waiting) return { status: 503, flag: 'UO' };
-        socket = await waiting;
-      }
-      this.#active++;
-      try {
-        return { status: await exchange(socket, path) };
-      } finally {
-        this.#active--;
-        socket.destroy();
-        this.#policy.connectionClosed();
-        this.#servePending();
-      }
+      if (!admitted) return { status: 503, flag: 'UO' };
+      return { status: await exchange(socket, path) };
     } finally {
-      this.breakers.requestFinished();
+      if (admitted) this.breakers.requestFinished();
+      this.#active--;
+      socket.destroy();
+      this.#policy.connectionClosed();
+      this.#servePending();
     }
   }
 

@@ -67,9 +67,10 @@ export class ClusterCircuitBreakers {
   }
 
   /**
-   * Admits a request to the cluster (`max_requests`). On overflow it counts
-   * `upstream_rq_pending_overflow` (as Envoy's pool does) and returns false: reply 503 with flag UO.
-   * On success the caller must call `requestFinished` once.
+   * Admits a request to the cluster (`max_requests`). Call it when the request is attached to a
+   * connection (after any wait in the pending queue), as Envoy's pool does: waiting requests do not
+   * count. On overflow it counts `upstream_rq_pending_overflow` (Envoy's name for it too) and returns
+   * false: reply 503 with flag UO. On success the caller must call `requestFinished` once.
    */
   tryStartRequest(priority: RoutingPriority = 'DEFAULT'): boolean {
     if (this.#byPriority[priority].requests.tryAcquire()) return true;
