@@ -1,0 +1,13 @@
+// Public API of retry budgets.
+
+export {
+  DEFAULT_RETRY_BUDGET,
+  parseRetryBudgetAnnotation,
+  RETRY_BUDGET_ANNOTATION,
+  RETRY_BUDGET_METADATA_KEY,
+  type RetryBudgetConfig,
+  resolveRetryBudget,
+  retryBudgetFromMetadata,
+  retryBudgetFromSpec,
+} from './config.js';
+export { RetryBudget } from './retry-budget.js';
