@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
-import { DEFAULT_RETRY_BUDGET } from '../../src/sidecar/upstream/budget/config.js';
+import { DEFAULT_RETRY_BUDGET } from '../../src/shared/retry-budget.js';
 import { RetryBudget } from '../../src/sidecar/upstream/budget/retry-budget.js';
 
 test('a backend that fails every request sees about 1.2× the offered load, though routes ask for 3 retries', async (t) => {

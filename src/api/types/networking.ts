@@ -273,7 +273,7 @@ export interface ClientTLSSettings {
  * Istio has no such field; Trellis also reads it from the annotation `trellis.dev/retry-budget`.
  */
 export interface RetryBudget {
-  /** Retries allowed as a fraction of live requests (0.2 = 20%). */
+  /** Retries allowed as a percentage of recent requests (20 = 20%, Linkerd's default). */
   percent?: number;
   /** Retries always allowed per second, whatever the ratio. */
   minRetriesPerSecond?: number;

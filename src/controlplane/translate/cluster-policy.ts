@@ -4,6 +4,11 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import type { TrafficPolicy } from '../../api/types/index.js';
 import type { Protocol } from '../../registry/model.js';
 import { parseDuration } from '../../shared/duration.js';
+import {
+  RETRY_BUDGET_ANNOTATION,
+  resolveRetryBudget,
+  retryBudgetMetadata,
+} from '../../shared/retry-budget.js';
 import type { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { Cluster_LbPolicy } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { Http2ProtocolOptionsSchema } from '../../xds/gen/envoy/config/core/v3/protocol_pb.js';
@@ -128,6 +133,9 @@ export function outlierFields(policy: TrafficPolicy | undefined): Partial<Cluste
       baseEjectionTime: duration(od.baseEjectionTime),
       maxEjectionPercent: od.maxEjectionPercent,
       enforcingSuccessRate: 0,
+      // Older Envoy always let one host be ejected whatever the percentage; newer Envoy needs this flag, and
+      // without it a 3-host cluster with the default 10% could never eject a failing host.
+      alwaysEjectOneHost: true,
     },
     commonLbConfig: { healthyPanicThreshold: { value: od.minHealthPercent ?? 0 } },
   };
@@ -149,16 +157,17 @@ export function tcpKeepalive(policy: TrafficPolicy | undefined): Partial<Cluster
   };
 }
 
-/** Trellis's retry budget travels as cluster metadata (docs/xds-contract.md §5); an Envoy data plane ignores it. */
-export function retryBudgetMetadata(
+/** Trellis's retry budget travels as cluster metadata (docs/xds-contract.md §5); an Envoy data plane ignores it.
+ *  Only set when the DestinationRule asks; the sidecar applies its default budget otherwise. */
+export function retryBudgetMetadataFor(
   policy: TrafficPolicy | undefined,
-  annotation?: string,
+  annotations?: Record<string, string>,
 ): JsonObject | undefined {
-  const rb = policy?.retryBudget;
-  if (rb) return { percent: rb.percent ?? 20, min_retries_per_second: rb.minRetriesPerSecond ?? 10 };
-  if (annotation) {
-    const m = /^\s*([\d.]+)%?\s*(?:,\s*(\d+))?\s*$/.exec(annotation);
-    if (m) return { percent: Number(m[1]), min_retries_per_second: m[2] === undefined ? 10 : Number(m[2]) };
+  if (!policy?.retryBudget && annotations?.[RETRY_BUDGET_ANNOTATION] === undefined) return undefined;
+  try {
+    return retryBudgetMetadata(resolveRetryBudget({ spec: policy?.retryBudget, annotations }));
+  } catch {
+    // Validation rejects bad budgets before they reach translation; a stale one falls back to the default.
+    return undefined;
   }
-  return undefined;
 }

@@ -3,6 +3,7 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import type { DestinationRule, TrafficPolicy } from '../../api/types/index.js';
 import type { Protocol, Service, ServicePort } from '../../registry/model.js';
+import { RETRY_BUDGET_METADATA_KEY } from '../../shared/retry-budget.js';
 import {
   type Cluster,
   Cluster_CommonLbConfig_LocalityWeightedLbConfigSchema,
@@ -21,7 +22,7 @@ import {
   httpProtocolOptions,
   loadBalancerFields,
   outlierFields,
-  retryBudgetMetadata,
+  retryBudgetMetadataFor,
   tcpKeepalive,
   upstreamHttpFor,
 } from './cluster-policy.js';
@@ -39,8 +40,6 @@ import {
 } from './envoy.js';
 import type { ProxyScope } from './scope.js';
 import { istioMutualUpstream, originationUpstream, TLS_TRANSPORT_SOCKET } from './tls.js';
-
-export const RETRY_BUDGET_METADATA = 'trellis.retry_budget';
 
 export function destinationRuleFor(
   index: MeshIndex,
@@ -78,7 +77,7 @@ function clusterMetadata(
   if (subset) istio.subset = subset;
   if (dr) istio.config = configPath(dr);
   const filterMetadata: Record<string, JsonObject> = { istio };
-  if (budget) filterMetadata[RETRY_BUDGET_METADATA] = budget;
+  if (budget) filterMetadata[RETRY_BUDGET_METADATA_KEY] = budget;
   return { filterMetadata };
 }
 
@@ -197,7 +196,7 @@ function outboundCluster(
   const discovery = discoveryFields(svc, name, policy);
   const upstream = upstreamHttpFor(port.protocol);
   const dr = rule?.sources[0];
-  const budget = retryBudgetMetadata(policy, dr?.metadata.annotations?.['trellis.dev/retry-budget']);
+  const budget = retryBudgetMetadataFor(policy, dr?.metadata.annotations);
   const init: ClusterInit = {
     name,
     connectTimeout: duration(policy?.connectionPool?.tcp?.connectTimeout ?? index.mesh.connectTimeout),

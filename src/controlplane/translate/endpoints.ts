@@ -3,6 +3,7 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import type { LocalityLoadBalancerSetting, TrafficPolicy } from '../../api/types/index.js';
 import type { Endpoint, Service, ServicePort } from '../../registry/model.js';
+import { assignLocalityPriorities, effectiveLocalityLbSetting } from '../../shared/locality-priority.js';
 import { HealthStatus } from '../../xds/gen/envoy/config/core/v3/health_check_pb.js';
 import {
   type ClusterLoadAssignment,
@@ -13,7 +14,6 @@ import { selectorMatches } from '../index/labels.js';
 import type { MeshIndex } from '../index/mesh-index.js';
 import { destinationRuleFor } from './clusters.js';
 import { type Init, outboundClusterName, socketAddress } from './envoy.js';
-import { compactPriorities, distributeWeight, endpointPriority, parseLocality } from './locality.js';
 import type { Locality } from './proxy.js';
 import type { ProxyScope } from './scope.js';
 
@@ -31,19 +31,21 @@ function endpointMetadata(e: Endpoint): { filterMetadata: Record<string, JsonObj
 
 interface LocalityPlan {
   setting?: LocalityLoadBalancerSetting;
-  mode: 'none' | 'failover' | 'distribute';
+  outlierDetection: boolean;
 }
 
-/** Istio applies locality priorities only with outlier detection (failover needs it) or with `distribute`. */
+/** A DestinationRule's localityLbSetting replaces the mesh one; failover needs outlier detection (Istio). */
 function localityPlan(index: MeshIndex, policy: TrafficPolicy | undefined): LocalityPlan {
-  const setting = policy?.loadBalancer?.localityLbSetting ?? index.mesh.localityLbSetting;
-  if (!setting || setting.enabled === false) return { mode: 'none' };
-  if (setting.distribute && setting.distribute.length > 0) return { setting, mode: 'distribute' };
-  if (policy?.outlierDetection) return { setting, mode: 'failover' };
-  return { mode: 'none' };
+  return {
+    setting: effectiveLocalityLbSetting(
+      index.mesh.localityLbSetting,
+      policy?.loadBalancer?.localityLbSetting,
+    ),
+    outlierDetection: policy?.outlierDetection !== undefined,
+  };
 }
 
-/** The load assignment for one cluster; also used inline for DNS clusters. */
+/** The load assignment for one cluster, grouped by (locality, priority); also used inline for DNS clusters. */
 export function loadAssignment(opts: {
   clusterName: string;
   endpoints: readonly Endpoint[];
@@ -51,45 +53,48 @@ export function loadAssignment(opts: {
   clientLabels: Record<string, string>;
   plan: LocalityPlan;
 }): LoadAssignmentInit {
-  const groups = new Map<string, Endpoint[]>();
-  for (const e of opts.endpoints) {
-    const key = e.locality ?? '';
-    const g = groups.get(key);
-    if (g) g.push(e);
-    else groups.set(key, [e]);
-  }
-  const keys = [...groups.keys()].sort();
-  const raw = keys.map((k) =>
-    opts.plan.mode === 'failover' && opts.plan.setting
-      ? Math.min(
-          ...groups.get(k)!.map((e) =>
-            endpointPriority({
-              client: opts.client,
-              clientLabels: opts.clientLabels,
-              endpoint: e,
-              setting: opts.plan.setting!,
-            }),
-          ),
-        )
-      : 0,
+  const placements = assignLocalityPriorities({
+    client: { locality: opts.client, labels: opts.clientLabels },
+    endpoints: opts.endpoints.map((e) => ({
+      locality: e.locality,
+      labels: e.labels,
+      weight: e.weight,
+      network: e.network,
+    })),
+    setting: opts.plan.setting,
+    outlierDetection: opts.plan.outlierDetection,
+  });
+  const groups = new Map<
+    string,
+    { locality: string; priority: number; weight?: number; endpoints: Endpoint[] }
+  >();
+  opts.endpoints.forEach((e, i) => {
+    const p = placements[i]!;
+    if (p.excluded) return;
+    const key = `${e.locality ?? ''}|${p.priority}`;
+    const g = groups.get(key) ?? {
+      locality: e.locality ?? '',
+      priority: p.priority,
+      weight: p.localityWeight,
+      endpoints: [],
+    };
+    g.endpoints.push(e);
+    groups.set(key, g);
+  });
+  const ordered = [...groups.values()].sort(
+    (a, b) => a.priority - b.priority || (a.locality < b.locality ? -1 : a.locality > b.locality ? 1 : 0),
   );
-  const priorities = compactPriorities(raw);
   return {
     clusterName: opts.clusterName,
-    endpoints: keys.map((k, i) => {
-      const list = groups.get(k)!;
-      const loc = parseLocality(k);
-      const sum = list.reduce((s, e) => s + (e.weight ?? 1), 0);
-      const distributed =
-        opts.plan.mode === 'distribute' && opts.plan.setting
-          ? distributeWeight(opts.plan.setting, opts.client, k)
-          : undefined;
+    endpoints: ordered.map((g) => {
+      const [region = '', zone = '', subZone = ''] = g.locality.split('/');
+      const sum = g.endpoints.reduce((s, e) => s + (e.weight ?? 1), 0);
       return {
-        locality: { region: loc.region, zone: loc.zone, subZone: loc.subZone },
-        priority: priorities[i] ?? 0,
+        locality: { region, zone, subZone },
+        priority: g.priority,
         // gRPC drops a locality without a positive weight, so every locality gets one.
-        loadBalancingWeight: distributed === undefined ? Math.max(1, sum) : Math.max(0, distributed),
-        lbEndpoints: list.map((e) => ({
+        loadBalancingWeight: Math.max(1, g.weight ?? sum),
+        lbEndpoints: g.endpoints.map((e) => ({
           hostIdentifier: {
             case: 'endpoint' as const,
             value: { address: socketAddress(e.address, e.port), hostname: e.podName ?? '' },
@@ -142,7 +147,7 @@ export function dnsLoadAssignment(index: MeshIndex, scope: ProxyScope) {
       endpoints: eps,
       client: scope.proxy.locality,
       clientLabels: scope.proxy.labels,
-      plan: { mode: 'none' },
+      plan: { outlierDetection: false },
     });
   };
 }

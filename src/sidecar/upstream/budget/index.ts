@@ -9,5 +9,5 @@ export {
   resolveRetryBudget,
   retryBudgetFromMetadata,
   retryBudgetFromSpec,
-} from './config.js';
+} from '../../../shared/retry-budget.js';
 export { RetryBudget } from './retry-budget.js';

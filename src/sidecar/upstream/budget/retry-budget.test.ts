@@ -7,7 +7,8 @@ import {
   resolveRetryBudget,
   retryBudgetFromMetadata,
   retryBudgetFromSpec,
-} from './config.js';
+  retryBudgetMetadata,
+} from '../../../shared/retry-budget.js';
 import { RetryBudget } from './retry-budget.js';
 
 /**
@@ -99,27 +100,34 @@ describe('configuration', () => {
     assert.throws(() => parseRetryBudgetAnnotation('20%,10,2h'), /ttl must be between 1s and 60s/);
   });
 
-  test('the DestinationRule field is a fraction; a percentage written as 20 is caught', () => {
-    assert.deepEqual(retryBudgetFromSpec({ percent: 0.25 }), {
+  test('the DestinationRule field is a percentage (25 = 25%); nonsense is refused', () => {
+    assert.deepEqual(retryBudgetFromSpec({ percent: 25 }), {
       percent: 0.25,
       minRetriesPerSecond: 10,
       ttlMs: 10_000,
     });
     assert.throws(
-      () => retryBudgetFromSpec({ percent: 20 }),
-      /percent is a fraction \(0.2 means 20%\), got 20; did you mean 0.2\?/,
+      () => retryBudgetFromSpec({ percent: -5 }),
+      /percent must be between 0 and 1000 \(20 means 20%\), got -5/,
     );
   });
 
   test('the field wins over the annotation, which wins over the default', () => {
     const annotations = { 'trellis.dev/retry-budget': '50%,1' };
-    assert.equal(resolveRetryBudget({ spec: { percent: 0.1 }, annotations }).percent, 0.1);
+    assert.equal(resolveRetryBudget({ spec: { percent: 10 }, annotations }).percent, 0.1);
     assert.equal(resolveRetryBudget({ annotations }).percent, 0.5);
     assert.equal(resolveRetryBudget({}), DEFAULT_RETRY_BUDGET);
   });
 
   test('cluster metadata carries the budget to the sidecar', () => {
-    assert.deepEqual(retryBudgetFromMetadata({ percent: 0.3, min_retries_per_second: 2 }, 'c'), {
+    assert.deepEqual(
+      retryBudgetMetadata(retryBudgetFromMetadata({ percent: 30, min_retries_per_second: 2 }, 'c')),
+      {
+        percent: 30,
+        min_retries_per_second: 2,
+      },
+    );
+    assert.deepEqual(retryBudgetFromMetadata({ percent: 30, min_retries_per_second: 2 }, 'c'), {
       percent: 0.3,
       minRetriesPerSecond: 2,
       ttlMs: 10_000,

@@ -1,7 +1,7 @@
 // Linkerd's retry budget: retries may add at most `percent` of recent requests plus a floor per second.
 
 import { type Clock, systemClock } from '../../../shared/clock.js';
-import type { RetryBudgetConfig } from './config.js';
+import type { RetryBudgetConfig } from '../../../shared/retry-budget.js';
 
 const SLOTS = 10;
 

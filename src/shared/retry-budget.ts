@@ -1,8 +1,9 @@
-// Retry budget settings: the DestinationRule extension, the annotation, the cluster metadata, defaults.
+// Retry budget settings, shared by both planes: the DestinationRule extension, the annotation, the cluster
+// metadata that carries them to the sidecar, and the defaults.
 
-import type { RetryBudget as RetryBudgetSpec } from '../../../api/types/networking.js';
-import { parseDuration } from '../../../shared/duration.js';
-import { TrellisError } from '../../../shared/errors.js';
+import type { RetryBudget as RetryBudgetSpec } from '../api/types/networking.js';
+import { parseDuration } from './duration.js';
+import { TrellisError } from './errors.js';
 
 export interface RetryBudgetConfig {
   /** Retries as a fraction of recent requests: 0.2 allows one retry per five requests. */
@@ -52,14 +53,20 @@ function check(config: RetryBudgetConfig, source: string): RetryBudgetConfig {
   return config;
 }
 
-/** `trafficPolicy.retryBudget` of a DestinationRule (missing fields take the defaults). */
+/** `trafficPolicy.retryBudget` of a DestinationRule, `percent` in percent (20 = 20%); missing fields take the defaults. */
 export function retryBudgetFromSpec(
   spec: RetryBudgetSpec,
   source = 'trafficPolicy.retryBudget',
 ): RetryBudgetConfig {
+  if (spec.percent !== undefined && !(spec.percent >= 0 && spec.percent <= 1000)) {
+    throw new TrellisError(
+      'RETRY_BUDGET',
+      `${source}: percent must be between 0 and 1000 (20 means 20%), got ${spec.percent}`,
+    );
+  }
   return check(
     {
-      percent: spec.percent ?? DEFAULT_RETRY_BUDGET.percent,
+      percent: spec.percent === undefined ? DEFAULT_RETRY_BUDGET.percent : spec.percent / 100,
       minRetriesPerSecond: spec.minRetriesPerSecond ?? DEFAULT_RETRY_BUDGET.minRetriesPerSecond,
       ttlMs: DEFAULT_RETRY_BUDGET.ttlMs,
     },
@@ -103,13 +110,30 @@ function parseTtl(text: string, source: string): number {
   return ms;
 }
 
+/** The metadata the control plane puts on a cluster for a resolved budget (docs/xds-contract.md §5). */
+export function retryBudgetMetadata(config: RetryBudgetConfig): {
+  percent: number;
+  min_retries_per_second: number;
+} {
+  return {
+    percent: Math.round(config.percent * 100_000) / 1000,
+    min_retries_per_second: config.minRetriesPerSecond,
+  };
+}
+
 /** The budget as the control plane sends it in `metadata.filter_metadata["trellis.retry_budget"]`. */
 export function retryBudgetFromMetadata(
   value: { percent?: unknown; min_retries_per_second?: unknown } | undefined,
   cluster: string,
 ): RetryBudgetConfig {
   if (!value) return DEFAULT_RETRY_BUDGET;
-  const percent = value.percent ?? DEFAULT_RETRY_BUDGET.percent;
+  // The metadata carries percent in percent (20 = 20%), like the DestinationRule field.
+  const percent =
+    value.percent === undefined
+      ? DEFAULT_RETRY_BUDGET.percent
+      : typeof value.percent === 'number'
+        ? value.percent / 100
+        : value.percent;
   const min = value.min_retries_per_second ?? DEFAULT_RETRY_BUDGET.minRetriesPerSecond;
   if (typeof percent !== 'number' || typeof min !== 'number') {
     throw new TrellisError(
