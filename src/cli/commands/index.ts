@@ -1,7 +1,8 @@
 // The list of CLI commands; each module adds one command (or a group) to the program.
 
 import type { Command } from 'commander';
+import { registerCerts } from './certs.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerCerts];
