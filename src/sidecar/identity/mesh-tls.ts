@@ -110,23 +110,34 @@ export class MeshTls {
     };
   }
 
-  /** Caches the sessions a client socket receives, and its peer identity for resumed connections. */
+  /**
+   * Caches the sessions a client socket receives, and its peer identity for resumed connections.
+   * Call it right after `tls.connect(clientOptions(opts))`, with the same `opts`.
+   */
   track(socket: tls.TLSSocket, opts: OutboundTlsOptions & { host?: string; port?: number }): void {
     const key = this.#sessionKey(opts);
     const version = this.#source.current()?.version;
-    socket.once('secureConnect', () => {
-      if (socket.isSessionReused()) {
-        const known = this.#sessions.get(key);
-        if (known) rememberPeerIdentity(socket, known.identity);
-      }
-    });
-    socket.on('session', (session: Buffer) => {
+    // The session clientOptions() offered: the cache may be cleared by a rotation before the handshake ends.
+    const offered = this.#sessions.get(key);
+    let connected = false;
+    let early: Buffer | undefined;
+    const store = (session: Buffer) => {
       const identity = peerIdentity(socket);
       // A session made under older secrets would resume with our previous certificate.
       if (!identity || this.#source.current()?.version !== version) return;
       this.#sessions.delete(key);
       this.#sessions.set(key, { session, identity });
       if (this.#sessions.size > this.#maxSessions) this.#sessions.delete(this.#sessions.keys().next().value!);
+    };
+    socket.once('secureConnect', () => {
+      connected = true;
+      if (socket.isSessionReused() && offered) rememberPeerIdentity(socket, offered.identity);
+      if (early) store(early);
+    });
+    // TLS 1.3 tickets may arrive before 'secureConnect', when the peer is not verified yet.
+    socket.on('session', (session: Buffer) => {
+      if (connected) store(session);
+      else early = session;
     });
   }
 

@@ -21,7 +21,9 @@ export function peerIdentity(socket: TLSSocket): string | undefined {
   const cached = cache.get(socket);
   if (cached !== undefined) return cached ?? undefined;
   if (!socket.authorized) return undefined;
-  const id = spiffeIdOfSubjectAltName(socket.getPeerX509Certificate?.()?.subjectAltName);
+  // Not getPeerX509Certificate(): on Node 20 a client socket's first call to it consumes the peer
+  // certificate, and every later call (and getPeerCertificate) then finds none.
+  const id = spiffeIdOfSubjectAltName(socket.getPeerCertificate()?.subjectaltname);
   // Before the handshake there is nothing to cache yet; after it, the answer never changes.
   if (id !== undefined || socket.getProtocol() !== null) cache.set(socket, id ?? null);
   return id;
