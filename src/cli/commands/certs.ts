@@ -3,10 +3,11 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { readCaStateCertificates } from '../../controlplane/ca/index.js';
+// Direct module imports (not the rooms' index files) keep grpc-js and the x509 library out of CLI startup.
+import { readCaStateCertificates } from '../../controlplane/ca/state-listing.js';
 import { TrellisError } from '../../shared/errors.js';
-import type { EnvoyCertificateDetails, EnvoyCertificates } from '../../sidecar/identity/index.js';
-import { describeCertificates } from '../../sidecar/identity/index.js';
+import type { EnvoyCertificateDetails, EnvoyCertificates } from '../../sidecar/identity/admin-certs.js';
+import { describeCertificates } from '../../sidecar/identity/cert-info.js';
 
 export type CertKind = 'root' | 'signing root' | 'pending root' | 'intermediate' | 'workload' | 'serving';
 export type CertStatus = 'ok' | 'warning' | 'expired' | 'not yet valid';

@@ -136,15 +136,17 @@ export class IdentityAgent implements SecretsSource {
   }
 
   #request(): Promise<WorkloadSecrets> {
-    this.#inFlight ??= this.#requestOnce().finally(() => {
-      this.#inFlight = undefined;
-    });
-    return this.#inFlight;
+    if (this.#inFlight) return this.#inFlight;
+    const request = this.#requestOnce();
+    this.#inFlight = request;
+    return request;
   }
 
   async #requestOnce(): Promise<WorkloadSecrets> {
     try {
       const secrets = await this.#fetch();
+      // Cleared before anyone hears of the result: a renewal asked for from a listener is a new request.
+      this.#inFlight = undefined;
       if (this.#stopped) return secrets;
       this.#failures = 0;
       this.#lastError = undefined;
@@ -152,6 +154,7 @@ export class IdentityAgent implements SecretsSource {
       this.#install(secrets);
       return secrets;
     } catch (e) {
+      this.#inFlight = undefined;
       this.#failures++;
       this.#lastError = errorMessage(e);
       if (!this.#stopped) {

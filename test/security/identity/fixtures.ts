@@ -27,6 +27,8 @@ import {
 } from '../../../src/controlplane/ca/keys.js';
 import { x509 } from '../../../src/controlplane/ca/x509.js';
 import {
+  type CaClient,
+  type CertificateCall,
   GrpcCaClient,
   IdentityAgent,
   type IdentityAgentOptions,
@@ -347,4 +349,38 @@ export function lineEcho(server: tls.Server): Promise<number> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
   );
+}
+
+/** Polls `condition` every few milliseconds (for states that raise no event), failing after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** The CA without the network: the real issuance path, for tests that drive time with a ManualClock. */
+export function inProcessCaClient(
+  service: CertificateService,
+  opts: { failNext?: number } = {},
+): CaClient & { calls: number; failNext: number } {
+  const client = {
+    calls: 0,
+    failNext: opts.failNext ?? 0,
+    async createCertificate(call: CertificateCall): Promise<string[]> {
+      client.calls++;
+      if (client.failNext > 0) {
+        client.failNext--;
+        throw new Error('CA unreachable (simulated network failure)');
+      }
+      const issued = await service.createCertificate({
+        csr: call.csrPem,
+        validitySeconds: call.validitySeconds,
+        credentials: call.token ? { authorization: `Bearer ${call.token}` } : {},
+      });
+      return issued.certChain;
+    },
+  };
+  return client;
 }

@@ -37,7 +37,9 @@ function rotations(agent: IdentityAgent, count: number, seen: WorkloadSecrets[])
   });
 }
 
-test(`${ROTATIONS} rotations of ${TTL_MS / 1000}s certificates under traffic: zero failures, new serial every time`, async () => {
+test(`${ROTATIONS} rotations of ${TTL_MS / 1000}s certificates under traffic: zero failures, new serial every time`, {
+  timeout: 60_000,
+}, async () => {
   const serverSeen: WorkloadSecrets[] = [];
   const clientSeen: WorkloadSecrets[] = [];
   const serverRotated = rotations(reviews, ROTATIONS, serverSeen);
