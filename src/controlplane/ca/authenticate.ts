@@ -20,6 +20,9 @@ export interface AuthenticatedCaller {
   spiffeId: string;
   via: 'token' | 'client-certificate' | 'token+client-certificate';
   podName?: string;
+  podUid?: string;
+  /** Serial of the verified client certificate, when one authenticated the call. */
+  clientCertSerial?: string;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -47,7 +50,12 @@ function fromCertificate(der: Buffer, trustDomain: string, now: number): Omit<Au
       `client certificate ${uri} (serial ${cert.serialNumber.toLowerCase()}) expired at ${new Date(cert.validTo).toISOString()}`,
     );
   }
-  return { namespace: id.namespace, serviceAccount: id.serviceAccount, spiffeId: uri };
+  return {
+    namespace: id.namespace,
+    serviceAccount: id.serviceAccount,
+    spiffeId: uri,
+    clientCertSerial: cert.serialNumber.toLowerCase(),
+  };
 }
 
 /**
@@ -89,6 +97,7 @@ export async function authenticateCaller(
             serviceAccount: t.serviceAccount,
           }),
           ...(t.podName ? { podName: t.podName } : {}),
+          ...(t.podUid ? { podUid: t.podUid } : {}),
         };
       } catch (e) {
         const reason = isTrellisError(e, 'TOKEN_EXPIRED') ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID';
@@ -103,7 +112,7 @@ export async function authenticateCaller(
         `token is for ${tokenCaller.spiffeId} but the client certificate is ${certCaller.spiffeId}`,
       );
     }
-    return { ...tokenCaller, via: 'token+client-certificate' };
+    return { ...certCaller, ...tokenCaller, via: 'token+client-certificate' };
   }
   if (certCaller) return { ...certCaller, via: 'client-certificate' };
   if (tokenCaller) return { ...tokenCaller, via: 'token' };

@@ -19,6 +19,7 @@ import {
 } from '../../xds/gen/istio/v1/auth/istioca_pb.js';
 import { grpcServiceDefinition } from '../../xds/grpc.js';
 import { type AuthenticatedCaller, authenticateCaller, type CallerCredentials } from './authenticate.js';
+import { type BundleRollout, BundleRolloutTracker } from './bundle-rollout.js';
 import { checkCsr } from './csr-checks.js';
 import type { IssuedCertificate, MeshCa } from './mesh-ca.js';
 import { CaMetrics, CertificateRefused } from './refusals.js';
@@ -42,6 +43,7 @@ export interface CertificateServiceOptions {
 /** The transport-independent issuance path; `grpcHandlers()` mounts it on a grpc-js server. */
 export class CertificateService {
   readonly metrics = new CaMetrics();
+  readonly #rollout = new BundleRolloutTracker();
   readonly #ca: MeshCa;
   readonly #verifier: TokenVerifier;
   readonly #clock: Clock;
@@ -82,6 +84,16 @@ export class CertificateService {
         throw new CertificateRefused('CA_CANNOT_SIGN', `cannot sign: ${(e as Error).message}`, { cause: e });
       }
       this.metrics.issued();
+      this.#rollout.record({
+        spiffeId: issued.spiffeId,
+        ...(caller.podUid ? { podUid: caller.podUid } : {}),
+        ...(caller.clientCertSerial ? { clientCertSerial: caller.clientCertSerial } : {}),
+        serial: issued.serial,
+        bundlePem: issued.certChain.at(-1)!,
+        anchor: issued.anchor,
+        issuedAt: this.#clock.now(),
+        notAfter: issued.notAfter.getTime(),
+      });
       this.#log.info('issued workload certificate', {
         spiffeId: issued.spiffeId,
         serial: issued.serial,
@@ -103,6 +115,18 @@ export class CertificateService {
       });
       throw refusal;
     }
+  }
+
+  /**
+   * Which workload instances have received the current trust bundle. During a root rotation, move
+   * to the next step (activate, then remove) only when `behind` is empty.
+   */
+  bundleRollout(): BundleRollout {
+    return this.#rollout.rollout(
+      this.#ca.trustBundle.pem,
+      this.#ca.signingRoot.fingerprint,
+      this.#clock.now(),
+    );
   }
 
   /** grpc-js service definition and implementation for `istio.v1.auth.IstioCertificateService`. */

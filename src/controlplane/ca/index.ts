@@ -1,6 +1,7 @@
 // The CA room's public surface: the CA, token issuance and verification, the CreateCertificate service.
 
 export type { AuthenticatedCaller, CallerCredentials } from './authenticate.js';
+export type { BundleRollout } from './bundle-rollout.js';
 export {
   type CertificateRequest,
   CertificateService,

@@ -58,6 +58,8 @@ export interface IssuedCertificate {
   serial: string;
   notBefore: Date;
   notAfter: Date;
+  /** Fingerprint of the root the chain ends at. */
+  anchor: string;
 }
 
 export interface ServingCertificate {
@@ -221,6 +223,7 @@ export class MeshCa {
       serial: cert.serialNumber.toLowerCase(),
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,
+      anchor: this.#material.anchor.fingerprint,
     };
   }
 

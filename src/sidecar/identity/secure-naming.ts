@@ -29,15 +29,15 @@ export function secureNamingCheck(
     if (!id) throw new TrellisError('SECURE_NAMING_CONFIG', `"${a}" is not a SPIFFE ID or Istio principal`);
     ids.add(id);
   }
-  const target = destination ? ` for ${destination}` : '';
+  const target = destination ?? 'this destination';
   return (_host, cert) => {
     const peer = spiffeIdOfSubjectAltName(cert?.subjectaltname);
     if (peer && ids.has(peer)) return undefined;
     const list = ids.size > 0 ? [...ids].join(', ') : '(none)';
     return new SecureNamingError(
       peer
-        ? `server identity ${peer} is not allowed to serve${target}; allowed: ${list}`
-        : `server certificate${target} carries no single SPIFFE ID; allowed: ${list}`,
+        ? `server identity ${peer} is not allowed to serve ${target}; allowed: ${list}`
+        : `server certificate of ${target} carries no single SPIFFE ID; allowed: ${list}`,
       peer,
     );
   };

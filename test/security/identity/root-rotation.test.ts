@@ -69,9 +69,22 @@ test('add a root, sign with it, drop the old one: no request fails, the old conn
   const beforeRotation = productpage.current()!;
   await traffic.more(10);
 
+  const behind = () =>
+    running.service
+      .bundleRollout()
+      .behind.map((b) => `${b.spiffeId.split('/').at(-1)}:${b.reason}`)
+      .sort();
+  assert.deepEqual(behind(), []);
+
   // Step 1: a second root is trusted everywhere before anything is signed with it.
   const newRoot = await running.ca.addRoot();
+  assert.deepEqual(
+    behind(),
+    ['productpage:bundle', 'reviews:bundle'],
+    'the CA knows who lacks the new bundle',
+  );
   await Promise.all([reviews.renewNow(), productpage.renewNow()]);
+  assert.deepEqual(behind(), [], 'everyone has both roots: safe to activate');
   for (const agent of [reviews, productpage]) {
     const s = agent.current()!;
     assert.equal(s.rootCa.roots.length, 2, 'ROOTCA holds both roots');
@@ -81,12 +94,19 @@ test('add a root, sign with it, drop the old one: no request fails, the old conn
 
   // Step 2: the new root signs. Workloads move one at a time; mixed pairs must keep working.
   await running.ca.activateRoot(newRoot.fingerprint);
+  assert.deepEqual(behind(), ['productpage:signing root', 'reviews:signing root']);
   await productpage.renewNow();
+  assert.deepEqual(behind(), ['reviews:signing root'], 'not yet safe to remove the old root');
   assert.ok(signedBy(productpage.current()!, newRoot));
   assert.ok(signedBy(reviews.current()!, oldRoot));
   await traffic.more(10);
   await reviews.renewNow();
   assert.ok(signedBy(reviews.current()!, newRoot));
+  assert.deepEqual(
+    behind(),
+    [],
+    'every workload has a certificate from the new root: safe to remove the old one',
+  );
   await traffic.more(10);
 
   // A peer that never received the two-root bundle would refuse the new certificates:
@@ -100,7 +120,9 @@ test('add a root, sign with it, drop the old one: no request fails, the old conn
 
   // Step 3: the old root is dropped once every workload has a certificate from the new one.
   await running.ca.removeRoot(oldRoot.fingerprint);
+  assert.deepEqual(behind(), ['productpage:bundle', 'reviews:bundle']);
   await Promise.all([reviews.renewNow(), productpage.renewNow()]);
+  assert.deepEqual(behind(), []);
   for (const agent of [reviews, productpage]) {
     assert.deepEqual(
       agent.current()!.rootCa.roots.map((r) => r.fingerprint),
