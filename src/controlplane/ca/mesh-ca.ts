@@ -1,14 +1,13 @@
 // The mesh CA: the root of trust kept in a state directory (or plugged in), signing workload and serving certs.
 
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { type Clock, systemClock, type Timer } from '../../shared/clock.js';
 import { TrellisError } from '../../shared/errors.js';
 import { type Logger, silentLogger } from '../../shared/log.js';
 import { type WorkloadIdentity, workloadId } from '../../shared/spiffe.js';
-import { createRootCertificate, issueServingCertificate, issueWorkloadCertificate } from './certificates.js';
-import { generateP256, p256SigningKey, privateKeyToPem } from './keys.js';
-import { joinPem } from './pem.js';
+import { issueWorkloadCertificate } from './certificates.js';
+import { createRoot, loadOrCreateSelfSigned, loadPending, type Pending } from './self-signed-root.js';
+import { DEFAULT_SERVING_TTL_MS, issueServing, type ServingCertificate } from './serving-certificate.js';
 import { buildSigningMaterial, loadPluginCa, type SigningMaterial } from './signing-material.js';
 import { ensureStateDir, readOptional, removeStateFile, STATE_FILES, writeStateFile } from './state-files.js';
 import { loadOrCreateTokenKey, type TokenKey } from './token-key.js';
@@ -18,14 +17,12 @@ import { WorkloadTokenIssuer } from './workload-token.js';
 import type { x509 } from './x509.js';
 
 const DAY = 86_400_000;
-export const DEFAULT_ROOT_TTL_MS = 3650 * DAY;
+
+export { DEFAULT_ROOT_TTL_MS } from './self-signed-root.js';
+export { DEFAULT_SERVING_TTL_MS, SERVING_DNS_NAMES, type ServingCertificate } from './serving-certificate.js';
 export const DEFAULT_WORKLOAD_TTL_MS = DAY;
 /** Istio's cap on workload certificate lifetime. */
 export const DEFAULT_MAX_WORKLOAD_TTL_MS = 90 * DAY;
-export const DEFAULT_SERVING_TTL_MS = 30 * DAY;
-/** DNS names sidecars may dial the control plane by (Istio's istiod service name first). */
-export const SERVING_DNS_NAMES = ['istiod.istio-system.svc', 'trellis-controlplane', 'localhost'] as const;
-const SERVING_IPS = ['127.0.0.1'] as const;
 
 export interface MeshCaOptions {
   /** Directory holding the CA's keys and trust bundle; created (0700) if missing. */
@@ -62,20 +59,7 @@ export interface IssuedCertificate {
   anchor: string;
 }
 
-export interface ServingCertificate {
-  /** The serving cert followed by intermediates (no root). */
-  certChainPem: string;
-  keyPem: string;
-  serial: string;
-  notAfter: Date;
-}
-
 export type CaMode = 'self-signed' | 'plugin';
-
-interface Pending {
-  root: TrustedRoot;
-  keyPem: string;
-}
 
 /** The CA. Create with `MeshCa.open`; call `close()` to stop its timers. */
 export class MeshCa {
@@ -366,34 +350,19 @@ export class MeshCa {
 
   async #renewServing(): Promise<void> {
     if (this.#closed) return;
-    const keys = await generateP256();
-    const addresses = [...SERVING_DNS_NAMES, ...SERVING_IPS, ...(this.#opts.servingAddresses ?? [])];
-    const unique = [...new Set(addresses)];
     const now = this.#clock.now();
-    const notAfter = Math.min(
-      now + (this.#opts.servingTtlMs ?? DEFAULT_SERVING_TTL_MS),
-      this.#material.notAfter.getTime(),
-    );
-    const cert = await issueServingCertificate(this.#material.signer, {
-      publicKey: keys.publicKey,
+    this.#serving = await issueServing({
+      material: this.#material,
       trustDomain: this.trustDomain,
-      dnsNames: unique.filter((a) => isIP(a) === 0),
-      ipAddresses: unique.filter((a) => isIP(a) !== 0),
-      validity: {
-        notBefore: new Date(Math.max(now - 60_000, this.#material.notBefore.getTime())),
-        notAfter: new Date(notAfter),
-      },
+      addresses: this.#opts.servingAddresses ?? [],
+      ttlMs: this.#opts.servingTtlMs ?? DEFAULT_SERVING_TTL_MS,
+      now,
     });
-    const certChainPem = joinPem([cert.toString('pem'), ...this.#material.intermediates]);
-    this.#serving = {
-      certChainPem,
-      keyPem: await privateKeyToPem(keys.privateKey),
-      serial: cert.serialNumber.toLowerCase(),
-      notAfter: cert.notAfter,
-    };
-    await writeStateFile(this.#opts.stateDir, STATE_FILES.servingCert, certChainPem, { secret: false });
+    await writeStateFile(this.#opts.stateDir, STATE_FILES.servingCert, this.#serving.certChainPem, {
+      secret: false,
+    });
     if (this.#servingTimer) this.#clock.clearTimeout(this.#servingTimer);
-    const delay = Math.max(1000, (cert.notAfter.getTime() - now) / 2);
+    const delay = Math.max(1000, (this.#serving.notAfter.getTime() - now) / 2);
     this.#servingTimer = this.#clock.setTimeout(() => {
       this.#renewServing().catch((e) =>
         this.#log.error('serving certificate renewal failed', { error: String(e) }),
@@ -412,66 +381,4 @@ export class MeshCa {
       }
     }
   }
-}
-
-async function createRoot(opts: {
-  trustDomain: string;
-  now: Date;
-  ttlMs: number | undefined;
-}): Promise<{ certPem: string; keyPem: string }> {
-  const keys = await generateP256();
-  const cert = await createRootCertificate({
-    trustDomain: opts.trustDomain,
-    keys,
-    signingKey: p256SigningKey(keys),
-    validity: {
-      notBefore: new Date(opts.now.getTime() - 60_000),
-      notAfter: new Date(opts.now.getTime() + (opts.ttlMs ?? DEFAULT_ROOT_TTL_MS)),
-    },
-  });
-  return { certPem: `${cert.toString('pem').trim()}\n`, keyPem: await privateKeyToPem(keys.privateKey) };
-}
-
-async function loadOrCreateSelfSigned(opts: {
-  dir: string;
-  trustDomain: string;
-  now: Date;
-  ttlMs: number | undefined;
-  log: Logger;
-}): Promise<SigningMaterial> {
-  const { dir } = opts;
-  let certPem = await readOptional(join(dir, STATE_FILES.caCert));
-  let keyPem = await readOptional(join(dir, STATE_FILES.caKey));
-  if (certPem === undefined && keyPem === undefined) {
-    const created = await createRoot(opts);
-    // Key first: a crash in between leaves a key without a cert, which the next start reports.
-    await writeStateFile(dir, STATE_FILES.caKey, created.keyPem, { secret: true });
-    await writeStateFile(dir, STATE_FILES.caCert, created.certPem, { secret: false });
-    ({ certPem, keyPem } = created);
-    opts.log.info('created a self-signed root', { dir });
-  }
-  if (certPem === undefined || keyPem === undefined) {
-    const missing = certPem === undefined ? STATE_FILES.caCert : STATE_FILES.caKey;
-    throw new TrellisError(
-      'CA_FILES_INVALID',
-      `CA state directory ${dir} has ${missing === STATE_FILES.caCert ? STATE_FILES.caKey : STATE_FILES.caCert} but not ${missing}; restore it or empty the directory to start a new root`,
-    );
-  }
-  return buildSigningMaterial({
-    caCertPem: certPem,
-    caKeyPem: keyPem,
-    roots: TrustBundle.fromPem(certPem, `CA state file ${join(dir, STATE_FILES.caCert)}`),
-    now: opts.now,
-    where: (f) => `CA state file ${join(dir, f)}`,
-  });
-}
-
-async function loadPending(dir: string): Promise<Pending | undefined> {
-  const certPem = await readOptional(join(dir, STATE_FILES.pendingCaCert));
-  const keyPem = await readOptional(join(dir, STATE_FILES.pendingCaKey));
-  if (certPem === undefined || keyPem === undefined) return undefined;
-  return {
-    root: trustedRootFromPem(certPem, `CA state file ${join(dir, STATE_FILES.pendingCaCert)}`),
-    keyPem,
-  };
 }
