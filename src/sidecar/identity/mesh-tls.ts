@@ -44,7 +44,6 @@ export class MeshTls {
   readonly #maxSessions: number;
   readonly #sessions = new Map<string, CachedSession>();
   readonly #unsubscribe: () => void;
-  #serverCtx: { version: number; ctx: tls.SecureContext } | undefined;
   #clientCtx: { version: number; ctx: tls.SecureContext } | undefined;
   #ticketKeys = randomBytes(48);
   #bundlePem: string | undefined;
@@ -72,18 +71,13 @@ export class MeshTls {
     };
   }
 
-  /** Options for `new tls.TLSSocket(accepted, …)` when the listener terminates TLS on a raw socket. */
-  serverSocketOptions(opts?: InboundTlsOptions): tls.TLSSocketOptions {
-    return {
-      isServer: true,
-      secureContext: this.#serverContext(),
-      requestCert: true,
-      rejectUnauthorized: true,
-      ALPNProtocols: [...(opts?.alpnProtocols ?? DEFAULT_INBOUND_ALPN)],
-    };
-  }
-
-  /** A TLS server that follows rotations (`setSecureContext`) until it closes. */
+  /**
+   * A TLS server that follows rotations (`setSecureContext`) until it closes. A listener that accepts
+   * raw sockets itself (capture, protocol sniffing) hands them over with
+   * `server.emit('connection', socket)` without ever calling `listen`; never wrap an accepted socket
+   * in `new tls.TLSSocket(…)` directly: Node checks `rejectUnauthorized` for server sockets only
+   * inside tls.Server, so a bare TLSSocket accepts a client certificate from any CA.
+   */
   createServer(opts: InboundTlsOptions, listener?: (socket: tls.TLSSocket) => void): tls.Server {
     const server = tls.createServer(this.serverOptions(opts), listener);
     const detach = this.#source.subscribe(() => server.setSecureContext(this.serverOptions(opts)));
@@ -161,14 +155,6 @@ export class MeshTls {
         'no workload certificate yet: the identity agent has not been answered by the CA',
       );
     return s;
-  }
-
-  #serverContext(): tls.SecureContext {
-    const s = this.#secrets();
-    if (this.#serverCtx?.version !== s.version) {
-      this.#serverCtx = { version: s.version, ctx: tls.createSecureContext(this.serverOptions()) };
-    }
-    return this.#serverCtx.ctx;
   }
 
   #clientContext(): tls.SecureContext {

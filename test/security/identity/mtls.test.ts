@@ -235,3 +235,28 @@ test('a session made for one allowed identity is never reused to skip secure nam
   assert.equal(result.data, '');
   assert.match(result.error?.message ?? '', /not allowed/);
 });
+
+test('sockets accepted elsewhere and injected into the mesh server get the same verification', async () => {
+  const injected = serverTls.createServer({});
+  injected.on('secureConnection', (socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end(`pong ${peerIdentity(socket) ?? '(none)'}`));
+  });
+  injected.on('tlsClientError', () => {});
+  // A plain TCP listener, as the sidecar's capture listener is: it hands each socket to the TLS server.
+  const raw = net.createServer((socket) => injected.emit('connection', socket));
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+  const port = (raw.address() as AddressInfo).port;
+  try {
+    const mesh = await exchange(connectMesh(port));
+    assert.equal(mesh.data, `pong ${PRODUCTPAGE}`);
+    const rogue = await leafCertificate(await foreignCa(), { spiffeId: PRODUCTPAGE });
+    const foreign = await exchange(
+      tls.connect({ host: '127.0.0.1', port, ca: running.ca.trustBundle.pem, cert: rogue.certPem, key: rogue.keyPem, checkServerIdentity: () => undefined }),
+    );
+    assert.equal(foreign.data, '', 'a foreign client certificate is refused on injected sockets too');
+  } finally {
+    raw.close();
+    injected.close();
+  }
+});
