@@ -66,7 +66,8 @@ export function withAccessLog(handler: RequestListener, opts: AccessLogOptions =
           method: req.method ?? '-',
           url: req.url ?? '-',
           httpVersion: req.httpVersion,
-          status: res.statusCode,
+          // A request abandoned before any reply was written has no status; print 0 as Envoy does.
+          status: res.headersSent ? res.statusCode : 0,
           bytes: req.method === 'HEAD' ? 0 : bytes,
           referer: req.headers.referer,
           userAgent: req.headers['user-agent'],
