@@ -1,0 +1,112 @@
+// A stand-in for the sidecar in host mode: an explicit HTTP proxy that routes `http://reviews:9080/...` to a local
+// port, records every request it carries, and can hang or abort chosen ones (the faults the Istio tasks inject).
+
+import http, { type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface CarriedRequest {
+  /** The request target as received: absolute-form when the app honoured HTTP_PROXY. */
+  rawUrl: string;
+  /** `reviews:9080` */
+  authority: string;
+  path: string;
+  method: string;
+  headers: IncomingHttpHeaders;
+}
+
+export type FaultAction = { hang: true } | { abort: number };
+
+export interface Fault {
+  /** Authority the fault applies to, e.g. `ratings:9080`. */
+  authority: string;
+  when: (headers: IncomingHttpHeaders) => boolean;
+  action: FaultAction;
+}
+
+export interface MiniMeshOptions {
+  /** Picks the `127.0.0.1:port` serving a request, or undefined for a 502 (no such service). */
+  route: (authority: string, headers: IncomingHttpHeaders) => string | undefined;
+}
+
+export class MiniMesh {
+  readonly carried: CarriedRequest[] = [];
+  readonly faults: Fault[] = [];
+  readonly #server: http.Server;
+  readonly #agent = new http.Agent({ keepAlive: true });
+  #port = 0;
+
+  constructor(opts: MiniMeshOptions) {
+    this.#server = http.createServer((req, res) => {
+      const rawUrl = req.url ?? '';
+      if (!/^https?:\/\//.test(rawUrl)) {
+        res.writeHead(400).end(`not a proxy request: ${rawUrl}`);
+        return;
+      }
+      const url = new URL(rawUrl);
+      const record: CarriedRequest = {
+        rawUrl,
+        authority: url.host,
+        path: `${url.pathname}${url.search}`,
+        method: req.method ?? 'GET',
+        headers: req.headers,
+      };
+      this.carried.push(record);
+      const fault = this.faults.find((f) => f.authority === url.host && f.when(req.headers));
+      if (fault && 'hang' in fault.action) return;
+      if (fault && 'abort' in fault.action) {
+        res.writeHead(fault.action.abort, { 'content-type': 'text/plain' }).end('fault filter abort');
+        return;
+      }
+      const target = opts.route(url.host, req.headers);
+      if (!target) {
+        res.writeHead(502).end(`no route to ${url.host}`);
+        return;
+      }
+      const [host, port] = target.split(':');
+      const upstream = http.request(
+        {
+          host,
+          port: Number(port),
+          method: req.method,
+          path: record.path,
+          headers: req.headers,
+          agent: this.#agent,
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      upstream.on('error', () => {
+        if (!res.headersSent)
+          res.writeHead(503).end('upstream connect error or disconnect/reset before headers');
+        else res.destroy();
+      });
+      req.pipe(upstream);
+    });
+  }
+
+  /** http://127.0.0.1:<port>, the value for HTTP_PROXY. */
+  get url(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    this.#port = (this.#server.address() as AddressInfo).port;
+  }
+
+  /** Requests carried to `authority`, optionally only those with this x-request-id. */
+  to(authority: string, requestId?: string): CarriedRequest[] {
+    return this.carried.filter(
+      (r) =>
+        r.authority === authority && (requestId === undefined || r.headers['x-request-id'] === requestId),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#agent.destroy();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
