@@ -258,19 +258,11 @@ function attempt(
         );
         return;
       }
-      const secure = tls.connect({ socket, ...tlsOptions });
+      // `host` names the origin for certificate checks; without it Node checks against `localhost`.
+      const secure = tls.connect({ socket, host: hostname, ...tlsOptions });
       secure.once('secureConnect', () => (state.tlsDone = true));
-      send(
-        https.request({
-          host: hostname,
-          port,
-          path,
-          method,
-          headers,
-          agent: false,
-          createConnection: () => secure,
-        }),
-      );
+      // No `agent`: Node only uses createConnection when the request has none.
+      send(https.request({ host: hostname, port, path, method, headers, createConnection: () => secure }));
     });
     connect.end();
   });

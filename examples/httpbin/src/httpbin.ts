@@ -94,16 +94,13 @@ export function createHttpbinHandler(opts: HttpbinOptions = {}): RequestListener
       pattern: /^\/delay\/([^/]+)$/,
       methods: ANY,
       handle: async (req, res, seconds) => {
-        const delay = Number(seconds);
-        if (!Number.isFinite(delay) || delay < 0) {
+        const delayMs = delayMsFor(seconds);
+        if (delayMs === undefined) {
           sendText(res, 400, 'Invalid delay');
           return;
         }
         const body = await echoWithBody(req, false);
-        const timer = setTimeout(
-          () => pretty(res, 200, withoutJson(body)),
-          Math.min(delay, MAX_DELAY_SECONDS) * 1000,
-        );
+        const timer = setTimeout(() => pretty(res, 200, withoutJson(body)), delayMs);
         res.on('close', () => clearTimeout(timer));
       },
     },
@@ -152,6 +149,13 @@ export function createHttpbinHandler(opts: HttpbinOptions = {}): RequestListener
     }
     sendText(res, 404, NOT_FOUND, 'text/html');
   };
+}
+
+/** `/delay/<seconds>`: fractional seconds allowed, capped at 10 s; undefined when not a number. */
+export function delayMsFor(seconds: string): number | undefined {
+  const delay = Number(seconds);
+  if (seconds.trim() === '' || !Number.isFinite(delay) || delay < 0) return undefined;
+  return Math.min(delay, MAX_DELAY_SECONDS) * 1000;
 }
 
 function withoutJson<T extends { json: unknown }>(value: T): Omit<T, 'json'> {

@@ -2,7 +2,7 @@
 // port, records every request it carries, and can hang or abort chosen ones (the faults the Istio tasks inject).
 
 import http, { type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 
 export interface CarriedRequest {
   /** The request target as received: absolute-form when the app honoured HTTP_PROXY. */
@@ -33,6 +33,7 @@ export class MiniMesh {
   readonly faults: Fault[] = [];
   readonly #server: http.Server;
   readonly #agent = new http.Agent({ keepAlive: true });
+  readonly #tunnels = new Set<net.Socket>();
   #port = 0;
 
   constructor(opts: MiniMeshOptions) {
@@ -84,6 +85,29 @@ export class MiniMesh {
       });
       req.pipe(upstream);
     });
+    // HTTPS through the proxy: record the CONNECT and splice the two connections.
+    this.#server.on('connect', (req, client: net.Socket, head: Buffer) => {
+      const authority = req.url ?? '';
+      this.carried.push({ rawUrl: authority, authority, path: '', method: 'CONNECT', headers: req.headers });
+      const target = opts.route(authority, req.headers);
+      if (!target) {
+        client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+        return;
+      }
+      const [host, port] = target.split(':');
+      this.#tunnels.add(client);
+      client.on('close', () => this.#tunnels.delete(client));
+      const upstream = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      this.#tunnels.add(upstream);
+      upstream.on('close', () => this.#tunnels.delete(upstream));
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
   }
 
   /** http://127.0.0.1:<port>, the value for HTTP_PROXY. */
@@ -106,6 +130,7 @@ export class MiniMesh {
 
   async stop(): Promise<void> {
     this.#agent.destroy();
+    for (const socket of this.#tunnels) socket.destroy();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
