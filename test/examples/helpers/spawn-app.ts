@@ -33,8 +33,29 @@ export interface SpawnedApp {
 const LISTENING = /listening on \S+:(\d+)/;
 
 export async function spawnApp(opts: SpawnOptions): Promise<SpawnedApp> {
-  const child = spawn(process.execPath, [`${DIST}examples/${opts.script}`, ...(opts.args ?? [])], {
+  return spawnCommand({
+    name: opts.script,
+    argv: [process.execPath, `${DIST}examples/${opts.script}`, ...(opts.args ?? [])],
     env: { PATH: process.env.PATH ?? '', BIND_ADDRESS: '127.0.0.1', ...opts.env },
+    listeners: opts.listeners,
+  });
+}
+
+export interface CommandOptions {
+  /** For messages. */
+  name: string;
+  argv: string[];
+  /** The whole environment of the process. */
+  env: Record<string, string>;
+  cwd?: string;
+  listeners?: number;
+}
+
+/** Runs any command line (e.g. a manifest's container) and waits for its `listening on` lines. */
+export async function spawnCommand(opts: CommandOptions): Promise<SpawnedApp> {
+  const child = spawn(opts.argv[0]!, opts.argv.slice(1), {
+    env: opts.env,
+    cwd: opts.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];
@@ -60,14 +81,13 @@ export async function spawnApp(opts: SpawnOptions): Promise<SpawnedApp> {
   const waitForLines = (re: RegExp, count = 1, timeoutMs = 10_000) =>
     new Promise<string[]>((resolve, reject) => {
       const timer = setTimeout(
-        () => done(new Error(`${opts.script}: fewer than ${count} lines match ${re} after ${timeoutMs} ms`)),
+        () => done(new Error(`${opts.name}: fewer than ${count} lines match ${re} after ${timeoutMs} ms`)),
         timeoutMs,
       );
       const check = () => {
         const matching = stdout.filter((l) => re.test(l));
         if (matching.length >= count) done(undefined, matching);
-        else if (exited)
-          done(new Error(`${opts.script} exited with ${child.exitCode}: ${stderr.join('\n')}`));
+        else if (exited) done(new Error(`${opts.name} exited with ${child.exitCode}: ${stderr.join('\n')}`));
       };
       const done = (err: Error | undefined, lines: string[] = []) => {
         clearTimeout(timer);
