@@ -1,3 +1,5 @@
+// Tests of the combined-format access log.
+
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

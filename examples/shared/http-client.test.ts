@@ -1,3 +1,5 @@
+// Tests of the shared client against a loopback server: proxy form, failure classes, stale-connection retry.
+
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

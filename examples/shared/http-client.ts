@@ -1,36 +1,13 @@
-// The one outbound HTTP client of the sample apps: node:http honouring HTTP_PROXY / HTTPS_PROXY / NO_PROXY
-// (Node 20's fetch ignores them), a deadline for the whole exchange, and failures classified the way curl does.
+// The one outbound HTTP client of the sample apps, honouring HTTP_PROXY / HTTPS_PROXY / NO_PROXY.
 
 import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
+import { classify, type ExchangeState, HttpRequestError } from './http-errors.js';
 import { type ProxyEnv, proxyFor } from './proxy-env.js';
 
-/** Why a request produced no HTTP response; each maps to one curl exit code (see tools/curl-exit.ts). */
-export type HttpErrorCode =
-  | 'BAD_URL'
-  | 'DNS_FAILED'
-  | 'CONNECT_FAILED'
-  | 'TIMEOUT'
-  | 'EMPTY_REPLY'
-  | 'RESET'
-  | 'BAD_RESPONSE'
-  | 'TLS_HANDSHAKE'
-  | 'TLS_VERIFY'
-  | 'PROXY_TUNNEL';
-
-export class HttpRequestError extends Error {
-  readonly code: HttpErrorCode;
-  readonly url: string;
-
-  constructor(code: HttpErrorCode, message: string, url: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'HttpRequestError';
-    this.code = code;
-    this.url = url;
-  }
-}
+export { type HttpErrorCode, HttpRequestError } from './http-errors.js';
 
 export interface TlsOptions {
   /** Skip certificate verification (curl -k). */
@@ -65,21 +42,9 @@ export interface HttpResponse {
   proxy: string | undefined;
 }
 
-const TLS_VERIFY_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
-/** Sends one request and buffers the response. Rejects only with HttpRequestError. */
+/** Sends one request and buffers the response (Node 20's fetch ignores the proxy variables, hence this). Rejects only with HttpRequestError. */
 export async function httpRequest(url: string | URL, opts: HttpRequestOptions = {}): Promise<HttpResponse> {
   let target: URL;
   try {
@@ -120,11 +85,6 @@ class StaleSocketError extends Error {
 
 function freshAgent(agent: http.Agent | undefined): http.Agent {
   return agent ?? new http.Agent({ keepAlive: false });
-}
-
-interface ExchangeState {
-  tlsDone: boolean;
-  headersReceived: boolean;
 }
 
 function attempt(
@@ -266,55 +226,6 @@ function attempt(
     });
     connect.end();
   });
-}
-
-function classify(err: unknown, state: ExchangeState, url: string): HttpRequestError {
-  if (err instanceof HttpRequestError) return err;
-  const e = err as NodeJS.ErrnoException;
-  const code = e.code ?? '';
-  const cause = { cause: err };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new HttpRequestError(
-      'DNS_FAILED',
-      `could not resolve the host of ${url}: ${e.message}`,
-      url,
-      cause,
-    );
-  }
-  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'].includes(code)) {
-    return new HttpRequestError('CONNECT_FAILED', `failed to connect for ${url}: ${e.message}`, url, cause);
-  }
-  if (code === 'ETIMEDOUT') {
-    return new HttpRequestError('TIMEOUT', `connecting for ${url} timed out`, url, cause);
-  }
-  if (TLS_VERIFY_CODES.has(code)) {
-    return new HttpRequestError('TLS_VERIFY', `certificate of ${url} not accepted: ${e.message}`, url, cause);
-  }
-  if (!state.tlsDone || code.startsWith('ERR_SSL') || code === 'EPROTO') {
-    return new HttpRequestError(
-      'TLS_HANDSHAKE',
-      `TLS handshake with ${url} failed: ${e.message}`,
-      url,
-      cause,
-    );
-  }
-  if (code.startsWith('HPE_')) {
-    return new HttpRequestError(
-      'BAD_RESPONSE',
-      `malformed HTTP response from ${url}: ${e.message}`,
-      url,
-      cause,
-    );
-  }
-  if (!state.headersReceived && code === 'ECONNRESET' && e.message === 'socket hang up') {
-    return new HttpRequestError(
-      'EMPTY_REPLY',
-      `${url}: server closed the connection without a reply`,
-      url,
-      cause,
-    );
-  }
-  return new HttpRequestError('RESET', `${url}: connection reset (${e.message})`, url, cause);
 }
 
 function withProxyAuth(headers: OutgoingHttpHeaders, proxy: URL | undefined): OutgoingHttpHeaders {

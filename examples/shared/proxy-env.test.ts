@@ -1,3 +1,5 @@
+// Tests of proxy selection from HTTP_PROXY / HTTPS_PROXY / NO_PROXY.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bypassesProxy, proxyFor } from './proxy-env.js';

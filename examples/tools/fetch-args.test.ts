@@ -1,3 +1,5 @@
+// Tests of fetch's curl-style command line and -w templates.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFetchArgs, UsageError } from './fetch-args.js';

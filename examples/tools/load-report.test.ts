@@ -1,3 +1,5 @@
+// Tests of load's fortio-style flags and summary.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseGoDuration } from './go-duration.js';

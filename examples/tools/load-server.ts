@@ -1,5 +1,4 @@
-// `load server`: fortio's echo server, so the fortio pod of the circuit-breaking task also answers on 8080.
-// Query `?status=503` sets the reply status and `?delay=250ms` delays it, as fortio's echo does.
+// `load server`: fortio's echo server (`?status=503` sets the status, `?delay=250ms` delays the reply).
 
 import type { RequestListener } from 'node:http';
 import { readBody } from '../shared/http-util.js';

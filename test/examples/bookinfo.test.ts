@@ -1,5 +1,4 @@
-// Bookinfo end to end without a mesh: the four apps as processes, their outbound calls carried by a stand-in
-// sidecar (an explicit proxy reached through HTTP_PROXY, as in host mode) that routes, records and injects faults.
+// Bookinfo end to end: the four apps as processes, their calls carried by a stand-in sidecar via HTTP_PROXY.
 
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';

@@ -1,5 +1,4 @@
-// The sample manifests: they parse, mirror Istio's samples where the tasks depend on it, and every container
-// starts as the local runtime would start it ($(VAR) expansion, TRELLIS_HOME, BIND_ADDRESS in host mode).
+// The sample manifests parse, mirror Istio's samples, and every container starts as the runtime would start it.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';

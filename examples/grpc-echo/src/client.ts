@@ -1,5 +1,7 @@
-// `node grpc-echo/src/client.js <target> [--message m] [--stream n] [--interval-ms ms] [--fail-code c]
-//  [--timeout-ms ms] [-H key:value]...`: calls the echo service and prints one JSON line per response.
+// Command line client of the gRPC echo service; prints one JSON line per response.
+
+// usage: node grpc-echo/src/client.js <target> [--message m] [--stream n] [--interval-ms ms] [--fail-code c]
+//        [--timeout-ms ms] [-H key:value]...
 
 import { parseArgs } from 'node:util';
 import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';

@@ -1,3 +1,5 @@
+// Tests of the hand-written protobuf codec of the echo messages.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';

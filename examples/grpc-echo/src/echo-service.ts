@@ -1,12 +1,12 @@
-// The gRPC echo service's contract, written by hand (no .proto loading at run time):
-//
-//   package trellis.examples.echo.v1;
-//   service EchoService {
-//     rpc Echo(EchoRequest) returns (EchoResponse);
-//     rpc StreamEcho(EchoRequest) returns (stream EchoResponse);
-//   }
-//   message EchoRequest  { string message = 1; int32 count = 2; int32 interval_ms = 3; int32 fail_code = 4; }
-//   message EchoResponse { string message = 1; string hostname = 2; string version = 3; int32 index = 4; }
+// The gRPC echo service's contract, written by hand (no .proto loading at run time).
+
+// package trellis.examples.echo.v1;
+// service EchoService {
+//   rpc Echo(EchoRequest) returns (EchoResponse);
+//   rpc StreamEcho(EchoRequest) returns (stream EchoResponse);
+// }
+// message EchoRequest  { string message = 1; int32 count = 2; int32 interval_ms = 3; int32 fail_code = 4; }
+// message EchoResponse { string message = 1; string hostname = 2; string version = 3; int32 index = 4; }
 
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import type { ServiceDefinition } from '@grpc/grpc-js';

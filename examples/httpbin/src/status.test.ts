@@ -1,3 +1,5 @@
+// Tests of httpbin's /status choice, /delay cap and header-name casing.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { delayMsFor } from './httpbin.js';

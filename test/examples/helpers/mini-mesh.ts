@@ -1,5 +1,4 @@
-// A stand-in for the sidecar in host mode: an explicit HTTP proxy that routes `http://reviews:9080/...` to a local
-// port, records every request it carries, and can hang or abort chosen ones (the faults the Istio tasks inject).
+// A stand-in for the host-mode sidecar: an explicit proxy that routes, records and injects faults.
 
 import http, { type IncomingHttpHeaders } from 'node:http';
 import net, { type AddressInfo } from 'node:net';

@@ -1,3 +1,5 @@
+// Tests of details v1 (built-in book) and v2 (Books API through the shared client).
+
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

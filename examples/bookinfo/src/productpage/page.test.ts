@@ -1,3 +1,5 @@
+// Tests of the product page HTML: stars, errors, escaping.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderProductPage, renderRating } from './page.js';

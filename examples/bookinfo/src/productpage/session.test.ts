@@ -1,3 +1,5 @@
+// Tests of the signed session cookie.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SessionCookie } from './session.js';

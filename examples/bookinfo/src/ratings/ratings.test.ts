@@ -1,3 +1,5 @@
+// Tests of ratings and its misbehaving versions, with injected dice and clock.
+
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,3 +1,5 @@
+// Tests of the reviews JSON and of how the environment picks v1, v2 or v3.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { reviewsOptionsFromEnv } from './config.js';
