@@ -44,7 +44,10 @@ export interface HttpResponse {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
-/** Sends one request and buffers the response (Node 20's fetch ignores the proxy variables, hence this). Rejects only with HttpRequestError. */
+/**
+ * Sends one request and buffers the response; Node 20's fetch ignores the proxy variables, hence this client.
+ * Rejects only with HttpRequestError.
+ */
 export async function httpRequest(url: string | URL, opts: HttpRequestOptions = {}): Promise<HttpResponse> {
   let target: URL;
   try {
