@@ -1,7 +1,9 @@
 // The list of CLI commands; each module adds one command (or a group) to the program.
 
 import type { Command } from 'commander';
+import { registerAnalyze } from './analyze.js';
+import { registerValidate } from './validate.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerValidate, registerAnalyze];
