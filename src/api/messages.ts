@@ -77,6 +77,8 @@ export function sortMessages(messages: readonly ConfigMessage[]): ConfigMessage[
     const fa = a.position?.file ?? '';
     const fb = b.position?.file ?? '';
     if (fa !== fb) return fa < fb ? -1 : 1;
-    return (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0);
+    return (
+      (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0)
+    );
   });
 }

@@ -111,8 +111,12 @@ function foldOrbit(cp: number): number[] {
     if ([...v].length === 1) set.add(v.codePointAt(0)!);
   }
   // Orbits with a third member that toLowerCase/toUpperCase do not reveal.
-  if (set.has(0x6b) || set.has(0x4b) || cp === 0x212a) [0x4b, 0x6b, 0x212a].forEach((x) => set.add(x));
-  if (set.has(0x73) || set.has(0x53) || cp === 0x17f) [0x53, 0x73, 0x17f].forEach((x) => set.add(x));
+  for (const orbit of [
+    [0x4b, 0x6b, 0x212a],
+    [0x53, 0x73, 0x17f],
+  ]) {
+    if (orbit.some((x) => set.has(x))) for (const x of orbit) set.add(x);
+  }
   return [...set];
 }
 
@@ -182,7 +186,8 @@ class Translator {
 
   translate(flags: Flags): string {
     const js = this.#alternation(flags, 0);
-    if (this.#pos < this.#src.length) throw new Re2SyntaxError('unexpected ): the pattern closes a group it never opened');
+    if (this.#pos < this.#src.length)
+      throw new Re2SyntaxError('unexpected ): the pattern closes a group it never opened');
     return js;
   }
 
@@ -216,7 +221,8 @@ class Translator {
       }
       const quantifier = this.#quantifier(flags);
       if (quantifier !== undefined) {
-        if (!lastAtom) throw new Re2SyntaxError(`missing argument to repetition operator: ${quantifier.text}`);
+        if (!lastAtom)
+          throw new Re2SyntaxError(`missing argument to repetition operator: ${quantifier.text}`);
         const base = lastAtom.assertion ? `(?:${lastAtom.js})` : lastAtom.js;
         seq[seq.length - 1] = base + quantifier.js;
         const again = this.#quantifier(flags);
@@ -302,7 +308,11 @@ class Translator {
   #literalAtom(cp: number, flags: Flags): Atom {
     if (flags.i) {
       const orbit = foldOrbit(cp);
-      if (orbit.length > 1) return { js: emitClass({ ranges: orbit.map((x) => [x, x]), raw: [] }, false, false), assertion: false };
+      if (orbit.length > 1)
+        return {
+          js: emitClass({ ranges: orbit.map((x) => [x, x]), raw: [] }, false, false),
+          assertion: false,
+        };
     }
     return { js: literal(cp), assertion: false };
   }
@@ -337,8 +347,12 @@ class Translator {
           this.#close(start);
           return { js: `(?:${body})`, assertion: false };
         }
-        const what = this.#src.slice(start, Math.min(this.#src.length, start + 4)).join('');
-        throw new Re2SyntaxError(`invalid or unsupported Perl syntax: \`${what.replace(/[^(?<=!>P#a-zA-Z]+$/, '')}\` (RE2 has no lookarounds, backreferences or atomic groups)`);
+        const next = this.#src[start + 2] ?? '';
+        const len = next === '<' || next === 'P' ? 4 : 3;
+        const what = this.#src.slice(start, Math.min(this.#src.length, start + len)).join('');
+        throw new Re2SyntaxError(
+          `invalid or unsupported Perl syntax: \`${what}\` (RE2 has no lookarounds, backreferences or atomic groups)`,
+        );
       }
     }
     const body = this.#alternation(flags, depth + 1);
@@ -524,7 +538,12 @@ export interface Re2Options {
 }
 
 function translate(pattern: string, opts: Re2Options): string {
-  const body = new Translator(pattern).translate({ i: opts.ignoreCase ?? false, m: false, s: false, U: false });
+  const body = new Translator(pattern).translate({
+    i: opts.ignoreCase ?? false,
+    m: false,
+    s: false,
+    U: false,
+  });
   return opts.fullMatch ? `^(?:${body})$` : body;
 }
 
@@ -543,8 +562,12 @@ export function compileRe2(pattern: string, opts: Re2Options = {}): RegExp {
   try {
     return new RegExp(translate(pattern, opts), opts.global ? 'gu' : 'u');
   } catch (e) {
-    throw new TrellisError('InvalidRegex', `invalid RE2 regex ${JSON.stringify(pattern)}: ${(e as Error).message}`, {
-      pattern,
-    });
+    throw new TrellisError(
+      'InvalidRegex',
+      `invalid RE2 regex ${JSON.stringify(pattern)}: ${(e as Error).message}`,
+      {
+        pattern,
+      },
+    );
   }
 }

@@ -44,13 +44,23 @@ export function loadText(text: string, file: string): LoadResult {
       positionOf(path, opts = {}) {
         const pos = doc.positionOf(path, { atKey: opts.atKey ?? false });
         if (!opts.inner) return { file, ...pos };
-        // Inside a block scalar (`mesh: |`) the text starts on the next line, at the block's indentation.
-        const node = doc.nodeAt(path);
-        if (isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED)) {
-          let first = pos.line; // 0-based index of the line after the header
-          while (first < lines.length && lines[first]!.trim() === '') first++;
-          const indent = (lines[first] ?? '').length - (lines[first] ?? '').trimStart().length;
-          return { file, line: pos.line + opts.inner.line, col: indent + opts.inner.col };
+        // The path runs on inside a string; find the string, and if it is a block scalar (`mesh: |`), its text
+        // starts on the line after the header, at the block's indentation.
+        for (let n = path.length; n >= 0; n--) {
+          const node = doc.nodeAt(path.slice(0, n));
+          if (!node) continue;
+          if (
+            isScalar(node) &&
+            (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) &&
+            node.range
+          ) {
+            const header = doc.positionOf(path.slice(0, n)).line;
+            let first = header; // 0-based index of the line after the header
+            while (first < lines.length && lines[first]!.trim() === '') first++;
+            const indent = (lines[first] ?? '').length - (lines[first] ?? '').trimStart().length;
+            return { file, line: header + opts.inner.line, col: indent + opts.inner.col };
+          }
+          break;
         }
         return { file, ...pos };
       },
@@ -62,7 +72,8 @@ export function loadText(text: string, file: string): LoadResult {
 }
 
 function decode(bytes: Buffer, file: string): string | ConfigMessage {
-  if (bytes.subarray(0, 8192).includes(0)) return readError(file, `${file} is a binary file, not YAML or JSON`);
+  if (bytes.subarray(0, 8192).includes(0))
+    return readError(file, `${file} is a binary file, not YAML or JSON`);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
   } catch {

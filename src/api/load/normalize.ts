@@ -44,32 +44,65 @@ function served(kind: string): string {
   return info.versions.map((v) => (info.group ? `${info.group}/${v}` : v)).join(', ');
 }
 
-function normalizeOne(doc: DocumentInput, prefix: FieldPath, raw: Record<string, unknown>, out: Output): void {
+function normalizeOne(
+  doc: DocumentInput,
+  prefix: FieldPath,
+  raw: Record<string, unknown>,
+  out: Output,
+): void {
   const at = (path: FieldPath, opts?: PositionOptions) => doc.positionOf([...prefix, ...path], opts);
-  const problem = (path: FieldPath, code: string, message: string, severity: 'error' | 'warning' = 'error', atKey = false) =>
-    out.messages.push({ severity, code, message, position: at(path, { atKey }), ...(path.length ? { path: formatPath(path) } : {}) });
+  const problem = (
+    path: FieldPath,
+    code: string,
+    message: string,
+    severity: 'error' | 'warning' = 'error',
+    atKey = false,
+  ) =>
+    out.messages.push({
+      severity,
+      code,
+      message,
+      position: at(path, { atKey }),
+      ...(path.length ? { path: formatPath(path) } : {}),
+    });
 
   const kind = raw.kind;
   const apiVersion = raw.apiVersion;
   if (typeof kind !== 'string' || kind === '') {
-    problem([], ValidationCode.MissingField, `not a resource: "kind" is missing (got ${Object.keys(raw).slice(0, 4).join(', ') || 'an empty map'})`);
+    problem(
+      [],
+      ValidationCode.MissingField,
+      `not a resource: "kind" is missing (got ${Object.keys(raw).slice(0, 4).join(', ') || 'an empty map'})`,
+    );
     return;
   }
   if (kind === 'List' && (apiVersion === 'v1' || apiVersion === undefined)) {
     if (!Array.isArray(raw.items)) {
-      problem(['items'], ValidationCode.WrongType, `a List needs items: a list of resources, got ${describeValue(raw.items)}`);
+      problem(
+        ['items'],
+        ValidationCode.WrongType,
+        `a List needs items: a list of resources, got ${describeValue(raw.items)}`,
+      );
       return;
     }
     raw.items.forEach((item, i) => {
       if (!isPlainObject(item)) {
-        problem(['items', i], ValidationCode.NotAnObject, `List items must be resources, got ${describeValue(item)}`);
+        problem(
+          ['items', i],
+          ValidationCode.NotAnObject,
+          `List items must be resources, got ${describeValue(item)}`,
+        );
       } else normalizeOne(doc, [...prefix, 'items', i], item, out);
     });
     return;
   }
   const info = kindInfo(kind);
   if (!info) {
-    problem(['kind'], ValidationCode.UnknownKind, `unknown kind "${kind}"${didYouMean(kind, Object.keys(KINDS))} (Trellis reads ${Object.keys(KINDS).join(', ')})`);
+    problem(
+      [],
+      ValidationCode.UnknownKind,
+      `unknown kind "${kind}"${didYouMean(kind, Object.keys(KINDS))} (Trellis reads ${Object.keys(KINDS).join(', ')})`,
+    );
     return;
   }
   if (typeof apiVersion !== 'string' || apiVersion === '') {
@@ -80,36 +113,82 @@ function normalizeOne(doc: DocumentInput, prefix: FieldPath, raw: Record<string,
   const group = slash < 0 ? '' : apiVersion.slice(0, slash);
   const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
   if (group !== info.group || !info.versions.includes(version)) {
-    problem(['apiVersion'], ValidationCode.UnservedVersion, `apiVersion "${apiVersion}" is not served for ${kind}; use one of ${served(kind)}`);
+    problem(
+      [],
+      ValidationCode.UnservedVersion,
+      `${kind}: apiVersion "${apiVersion}" is not served for ${kind}; use one of ${served(kind)}`,
+    );
     return;
   }
 
-  const allowed = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status', ...(EXTRA_TOP_LEVEL[kind] ?? [])]);
+  const allowed = new Set([
+    'apiVersion',
+    'kind',
+    'metadata',
+    'spec',
+    'status',
+    ...(EXTRA_TOP_LEVEL[kind] ?? []),
+  ]);
   const ignored = new Set(IGNORED_TOP_LEVEL[kind] ?? []);
   for (const key of Object.keys(raw)) {
-    if (ignored.has(key)) problem([key], ValidationCode.Ignored, `"${key}" is a Kubernetes field that Trellis ignores`, 'warning', true);
+    if (ignored.has(key))
+      problem(
+        [key],
+        ValidationCode.Ignored,
+        `"${key}" is a Kubernetes field that Trellis ignores`,
+        'warning',
+        true,
+      );
     else if (!allowed.has(key)) {
-      problem([key], ValidationCode.UnknownField, `unknown field "${key}"${didYouMean(key, allowed)}`, 'error', true);
+      problem(
+        [key],
+        ValidationCode.UnknownField,
+        `unknown field "${key}"${didYouMean(key, allowed)}`,
+        'error',
+        true,
+      );
     }
   }
   if (kind === 'ConfigMap' && raw.spec !== undefined) {
-    problem(['spec'], ValidationCode.UnknownField, 'a ConfigMap has no spec: put keys under "data"', 'error', true);
+    problem(
+      ['spec'],
+      ValidationCode.UnknownField,
+      'a ConfigMap has no spec: put keys under "data"',
+      'error',
+      true,
+    );
   }
 
   const metadata: Record<string, unknown> = isPlainObject(raw.metadata) ? { ...raw.metadata } : {};
   if (raw.metadata !== undefined && !isPlainObject(raw.metadata)) {
-    problem(['metadata'], ValidationCode.WrongType, `metadata must be an object, got ${describeValue(raw.metadata)}`);
+    problem(
+      ['metadata'],
+      ValidationCode.WrongType,
+      `metadata must be an object, got ${describeValue(raw.metadata)}`,
+    );
     return;
   }
   for (const key of IGNORED_METADATA) {
     if (key in metadata) {
-      problem(['metadata', key], ValidationCode.Ignored, `"metadata.${key}" is a Kubernetes field that Trellis ignores`, 'warning', true);
+      problem(
+        ['metadata', key],
+        ValidationCode.Ignored,
+        `"metadata.${key}" is a Kubernetes field that Trellis ignores`,
+        'warning',
+        true,
+      );
       delete metadata[key];
     }
   }
   if (info.namespaced) metadata.namespace ??= DEFAULT_NAMESPACE;
   else if (metadata.namespace !== undefined) {
-    problem(['metadata', 'namespace'], ValidationCode.Ignored, `${kind} is not namespaced; metadata.namespace is ignored`, 'warning', true);
+    problem(
+      ['metadata', 'namespace'],
+      ValidationCode.Ignored,
+      `${kind} is not namespaced; metadata.namespace is ignored`,
+      'warning',
+      true,
+    );
     delete metadata.namespace;
   }
 
@@ -122,7 +201,13 @@ function normalizeOne(doc: DocumentInput, prefix: FieldPath, raw: Record<string,
   } else if (kind === 'Namespace' || kind === 'ServiceAccount') {
     spec = raw.spec ?? {};
     if (isPlainObject(spec) && 'finalizers' in spec) {
-      problem(['spec', 'finalizers'], ValidationCode.Ignored, '"spec.finalizers" is a Kubernetes field that Trellis ignores', 'warning', true);
+      problem(
+        ['spec', 'finalizers'],
+        ValidationCode.Ignored,
+        '"spec.finalizers" is a Kubernetes field that Trellis ignores',
+        'warning',
+        true,
+      );
       const { finalizers: _f, ...rest } = spec;
       spec = rest;
     }

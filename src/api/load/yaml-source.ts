@@ -35,7 +35,8 @@ function child(node: unknown, key: string | number): { key?: Node; value?: Node 
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const k = isScalar(pair.key) ? pair.key.value : pair.key;
-      if (String(k) === String(key)) return { key: pair.key as Node, value: (pair.value ?? undefined) as Node | undefined };
+      if (String(k) === String(key))
+        return { key: pair.key as Node, value: (pair.value ?? undefined) as Node | undefined };
     }
     return undefined;
   }
@@ -54,19 +55,38 @@ function toPosition(lines: LineCounter, offset: number): TextPosition {
 /** Parses a YAML stream; never throws: syntax problems are returned with their positions. */
 export function parseYamlText(text: string): YamlText {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+  const docs = parseAllDocuments(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    strict: true,
+  });
   const list = Array.isArray(docs) ? docs : [];
   const documents: YamlDocument[] = [];
   for (const doc of list) {
     const problems: YamlProblem[] = [];
-    for (const e of doc.errors) problems.push({ ...toPosition(lines, e.pos[0]), message: e.message.split('\n')[0]!, severity: 'error' });
-    for (const w of doc.warnings) problems.push({ ...toPosition(lines, w.pos[0]), message: w.message.split('\n')[0]!, severity: 'warning' });
+    for (const e of doc.errors)
+      problems.push({
+        ...toPosition(lines, e.pos[0]),
+        message: e.message.split('\n')[0]!,
+        severity: 'error',
+      });
+    for (const w of doc.warnings)
+      problems.push({
+        ...toPosition(lines, w.pos[0]),
+        message: w.message.split('\n')[0]!,
+        severity: 'warning',
+      });
     let value: unknown;
     if (doc.errors.length === 0) {
       try {
         value = doc.toJS({ maxAliasCount: 1000 });
       } catch (e) {
-        problems.push({ ...toPosition(lines, doc.range[0]), message: (e as Error).message, severity: 'error' });
+        problems.push({
+          ...toPosition(lines, doc.range[0]),
+          message: (e as Error).message,
+          severity: 'error',
+        });
       }
     }
     const contents = doc.contents as Node | null;

@@ -42,7 +42,11 @@ export function report(
 export interface Schema<T> {
   /** Noun phrase for messages: "a string", "an integer 0-100". */
   readonly describe: string;
-  /** Checks `value` (never null/undefined); returns false when its shape is wrong, so refinements are skipped. */
+  /**
+   * Checks `value` (never null/undefined). Returns false only when its shape is wrong (a wrong type, a missing
+   * required field), so that refinements, which trust the types, are skipped; values that are well-typed but
+   * invalid are reported and still return true, so every independent problem is reported at once.
+   */
   check(value: unknown, path: FieldPath, ctx: CheckContext): boolean;
   /** Phantom: makes Schema<T> invariant in T, so a schema cannot drift from its type. */
   readonly _type?: (t: T) => T;
@@ -67,7 +71,9 @@ export function opt<V>(schema: Schema<V>, deprecated?: string): Field<V> & { req
 
 /** One entry per property of T: optional properties take opt(...), required ones req(...). */
 export type Fields<T> = {
-  [K in keyof T]-?: undefined extends T[K] ? Field<Exclude<T[K], undefined>> : Field<T[K]> & { required: true };
+  [K in keyof T]-?: undefined extends T[K]
+    ? Field<Exclude<T[K], undefined>>
+    : Field<T[K]> & { required: true };
 };
 
 export function describeValue(v: unknown): string {
@@ -100,9 +106,26 @@ export function refine<T>(schema: Schema<T>, fn: Refinement<T>): Schema<T> {
     ...schema,
     check(value, path, ctx) {
       if (!schema.check(value, path, ctx)) return false;
-      const before = ctx.issues.length;
       fn(value as T, path, ctx);
-      return !ctx.issues.slice(before).some((i) => i.severity === 'error');
+      return true;
+    },
+  };
+}
+
+/**
+ * Like refine, but runs even when nested fields have errors, so that independent checks (hosts, say) are
+ * reported together with errors deeper down. `fn` must therefore not trust nested shapes.
+ */
+export function refineAlways<T>(
+  schema: Schema<T>,
+  fn: (value: Partial<Record<keyof T, unknown>>, path: FieldPath, ctx: CheckContext) => void,
+): Schema<T> {
+  return {
+    ...schema,
+    check(value, path, ctx) {
+      const ok = schema.check(value, path, ctx);
+      if (isPlainObject(value)) fn(value as Partial<Record<keyof T, unknown>>, path, ctx);
+      return ok;
     },
   };
 }
@@ -111,16 +134,17 @@ export function str(opts: { nonEmpty?: boolean; describe?: string } = {}): Schem
   const describe = opts.describe ?? (opts.nonEmpty ? 'a non-empty string' : 'a string');
   return custom(describe, (v, path, ctx) => {
     if (typeof v !== 'string') return wrongType(ctx, path, describe, v);
-    if (opts.nonEmpty && v.length === 0) {
+    if (opts.nonEmpty && v.length === 0)
       report(ctx, path, `must be ${describe}`, { code: ValidationCode.InvalidValue });
-      return false;
-    }
     return true;
   });
 }
 
 export function bool(): Schema<boolean> {
-  return custom('true or false', (v, path, ctx) => typeof v === 'boolean' || wrongType(ctx, path, 'true or false', v));
+  return custom(
+    'true or false',
+    (v, path, ctx) => typeof v === 'boolean' || wrongType(ctx, path, 'true or false', v),
+  );
 }
 
 function rangeText(min?: number, max?: number): string {
@@ -136,7 +160,6 @@ export function int(opts: { min?: number; max?: number } = {}): Schema<number> {
     if (typeof v !== 'number' || !Number.isInteger(v)) return wrongType(ctx, path, describe, v);
     if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
       report(ctx, path, `must be ${describe}, got ${v}`);
-      return false;
     }
     return true;
   });
@@ -148,7 +171,6 @@ export function num(opts: { min?: number; max?: number } = {}): Schema<number> {
     if (typeof v !== 'number' || !Number.isFinite(v)) return wrongType(ctx, path, describe, v);
     if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
       report(ctx, path, `must be ${describe}, got ${v}`);
-      return false;
     }
     return true;
   });
@@ -160,7 +182,6 @@ export function enumOf<const E extends string>(values: readonly E[]): Schema<E> 
     if (typeof v !== 'string') return wrongType(ctx, path, describe, v);
     if (!(values as readonly string[]).includes(v)) {
       report(ctx, path, `must be ${describe}, got ${describeValue(v)}${didYouMean(v, values)}`);
-      return false;
     }
     return true;
   });
@@ -175,11 +196,12 @@ export function arrayOf<V>(item: Schema<V>, opts: { minItems?: number } = {}): S
       report(ctx, path, `must have at least ${opts.minItems} item${opts.minItems === 1 ? '' : 's'}`, {
         code: ValidationCode.MissingField,
       });
-      ok = false;
     }
     v.forEach((x, i) => {
       if (x === null || x === undefined) {
-        report(ctx, [...path, i], `must be ${item.describe}, got nothing`, { code: ValidationCode.WrongType });
+        report(ctx, [...path, i], `must be ${item.describe}, got nothing`, {
+          code: ValidationCode.WrongType,
+        });
         ok = false;
       } else if (!item.check(x, [...path, i], ctx)) ok = false;
     });
@@ -196,7 +218,9 @@ export function mapOf<V>(value: Schema<V>, key?: Schema<string>): Schema<Record<
     for (const [k, x] of Object.entries(v)) {
       if (key && !key.check(k, [...path, k], ctx)) ok = false;
       if (x === null || x === undefined) {
-        report(ctx, [...path, k], `must be ${value.describe}, got nothing`, { code: ValidationCode.WrongType });
+        report(ctx, [...path, k], `must be ${value.describe}, got nothing`, {
+          code: ValidationCode.WrongType,
+        });
         ok = false;
       } else if (!value.check(x, [...path, k], ctx)) ok = false;
     }
@@ -218,7 +242,7 @@ export function emptyObject(): Schema<Record<string, never>> {
         atKey: true,
       });
     }
-    return Object.keys(v).length === 0;
+    return true;
   });
 }
 
@@ -250,14 +274,15 @@ export function object<T>(fields: Fields<T>, opts: ObjectOptions = {}): Schema<T
             code: ValidationCode.UnknownField,
             atKey: true,
           });
-          ok = false;
         }
       }
       for (const [k, field] of entries) {
         const x = v[k];
         if (x === undefined || x === null) {
           if (field.required) {
-            report(ctx, [...path, k], `required field "${k}" is missing`, { code: ValidationCode.MissingField });
+            report(ctx, [...path, k], `required field "${k}" is missing`, {
+              code: ValidationCode.MissingField,
+            });
             ok = false;
           }
           continue;
@@ -274,10 +299,14 @@ export function object<T>(fields: Fields<T>, opts: ObjectOptions = {}): Schema<T
       for (const group of opts.oneOf ?? []) {
         const set = group.filter((k) => v[k] !== undefined && v[k] !== null);
         if (set.length > 1) {
-          report(ctx, [...path, set[1]!], `only one of ${group.join(', ')} may be set, got ${set.join(' and ')}`, {
-            atKey: true,
-          });
-          ok = false;
+          report(
+            ctx,
+            [...path, set[1]!],
+            `only one of ${group.join(', ')} may be set, got ${set.join(' and ')}`,
+            {
+              atKey: true,
+            },
+          );
         }
       }
       return ok;

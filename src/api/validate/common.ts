@@ -19,14 +19,14 @@ import {
   type Schema,
   str,
 } from '../schema/schema.js';
-import type { Destination, Headers, HeaderOperations, Percent, PortSelector } from '../types/networking.js';
+import type { Destination, HeaderOperations, Headers, Percent, PortSelector } from '../types/networking.js';
 import type { LabelSelector, PolicyTargetReference } from '../types/security.js';
 import {
   cidrError,
+  ISTIO_PROTOCOLS,
   isDns1123Label,
   isIpAddress,
   isIstioProtocol,
-  ISTIO_PROTOCOLS,
   labelKeyError,
   labelValueError,
   wildcardDomainError,
@@ -45,32 +45,43 @@ export function duration(opts: DurationOptions = {}): Schema<string> {
   const describe = 'a duration such as "1.5s", "500ms" or "1m"';
   return custom(describe, (v, path, ctx) => {
     if (typeof v !== 'string') {
-      report(ctx, path, `must be ${describe}, got ${describeValue(v)}${typeof v === 'number' ? ` (write "${v}s")` : ''}`, {
-        code: 'WrongType',
-      });
+      report(
+        ctx,
+        path,
+        `must be ${describe}, got ${describeValue(v)}${typeof v === 'number' ? ` (write "${v}s")` : ''}`,
+        {
+          code: 'WrongType',
+        },
+      );
       return false;
     }
     const ms = parseDuration(v);
     if (ms === undefined || v.trim() !== v) {
       report(ctx, path, `must be ${describe}, got ${describeValue(v)}`);
-      return false;
+      return true;
     }
     const min = opts.minMs ?? 1;
     if (ms < min) {
-      report(ctx, path, min === 1 ? `duration must be at least 1ms, got "${v}"` : `duration must be at least ${min}ms, got "${v}"`);
-      return false;
+      report(
+        ctx,
+        path,
+        min === 1
+          ? `duration must be at least 1ms, got "${v}"`
+          : `duration must be at least ${min}ms, got "${v}"`,
+      );
+      return true;
     }
     if (opts.maxMs !== undefined && ms > opts.maxMs) {
       report(ctx, path, `duration must be at most ${opts.maxMs / 1000}s, got "${v}"`);
-      return false;
+      return true;
     }
     if (!Number.isInteger(Math.round(ms * 1e6) / 1e6)) {
       report(ctx, path, `only durations to millisecond precision are supported, got "${v}"`);
-      return false;
+      return true;
     }
     if (opts.seconds && ms % 1000 !== 0) {
       report(ctx, path, `must be whole seconds, got "${v}"`);
-      return false;
+      return true;
     }
     return true;
   });
@@ -88,7 +99,9 @@ export function checkedString(describe: string, problem: (s: string) => string |
 
 export const dnsLabel = (what: string): Schema<string> =>
   checkedString(`a ${what}`, (s) =>
-    isDns1123Label(s) ? undefined : `${what} "${s}" must be a lowercase DNS label (a-z, 0-9 and "-", at most 63)`,
+    isDns1123Label(s)
+      ? undefined
+      : `${what} "${s}" must be a lowercase DNS label (a-z, 0-9 and "-", at most 63)`,
   );
 
 export const ipAddress = (): Schema<string> =>
@@ -98,7 +111,9 @@ export const cidr = (): Schema<string> => checkedString('an IP address or CIDR b
 
 export const istioProtocol = (): Schema<string> =>
   checkedString('a protocol', (s) =>
-    isIstioProtocol(s) ? undefined : `unsupported protocol "${s}"; supported protocols are ${ISTIO_PROTOCOLS.join(', ')}`,
+    isIstioProtocol(s)
+      ? undefined
+      : `unsupported protocol "${s}"; supported protocols are ${ISTIO_PROTOCOLS.join(', ')}`,
   );
 
 /** An RE2 regular expression. */
@@ -130,7 +145,8 @@ export const selectorLabels = (): Schema<Record<string, string>> =>
     }
   });
 
-export const labelSelector = (): Schema<LabelSelector> => object<LabelSelector>({ matchLabels: opt(selectorLabels()) });
+export const labelSelector = (): Schema<LabelSelector> =>
+  object<LabelSelector>({ matchLabels: opt(selectorLabels()) });
 
 export const targetRef = (): Schema<PolicyTargetReference> =>
   object<PolicyTargetReference>({
@@ -151,7 +167,8 @@ export const percent = (): Schema<Percent> =>
 /** A host in a destination: an FQDN or short name (no `*`). */
 export function destinationHost(): Schema<string> {
   return checkedString('a host name', (s) => {
-    if (s === '*') return 'a destination host cannot be "*": name a service such as "reviews" or "reviews.default.svc.cluster.local"';
+    if (s === '*')
+      return 'a destination host cannot be "*": name a service such as "reviews" or "reviews.default.svc.cluster.local"';
     return wildcardDomainError(s);
   });
 }
@@ -175,17 +192,26 @@ export function headerName(where: string, opts: { lowercase: 'error' | 'warning'
     if (!HEADER_NAME.test(name)) {
       report(ctx, path, `${where} "${v}" is not a valid HTTP header name`, { atKey: true });
     } else if (v !== v.toLowerCase()) {
-      report(ctx, path, `${where} "${v}" must be lowercase (HTTP/2 and Envoy compare header names in lowercase)`, {
-        severity: opts.lowercase,
-        atKey: true,
-        fix: `write "${v.toLowerCase()}"`,
-      });
+      report(
+        ctx,
+        path,
+        `${where} "${v}" must be lowercase (HTTP/2 and Envoy compare header names in lowercase)`,
+        {
+          severity: opts.lowercase,
+          atKey: true,
+          fix: `write "${v.toLowerCase()}"`,
+        },
+      );
     }
   });
 }
 
 /** Header names as map keys: checks each key with headerName. */
-export function headerMap<V>(value: Schema<V>, where: string, lowercase: 'error' | 'warning'): Schema<Record<string, V>> {
+export function headerMap<V>(
+  value: Schema<V>,
+  where: string,
+  lowercase: 'error' | 'warning',
+): Schema<Record<string, V>> {
   const key = headerName(where, { lowercase });
   return mapOf(value, key);
 }
@@ -225,15 +251,23 @@ export function exportTo(serviceEntry: boolean): Schema<string[]> {
     v.forEach((e, i) => {
       const key = e === '.' ? ctx.namespace : e;
       if (seen.has(key)) {
-        report(ctx, [...path, i], e === '.' || v[seen.get(key)!] === '.' ? `duplicate entries in exportTo: "." and the current namespace ${ctx.namespace}` : `duplicate entry "${e}" in exportTo`);
+        report(
+          ctx,
+          [...path, i],
+          e === '.' || v[seen.get(key)!] === '.'
+            ? `duplicate entries in exportTo: "." and the current namespace ${ctx.namespace}`
+            : `duplicate entry "${e}" in exportTo`,
+        );
       }
       seen.set(key, i);
-      if (e === '~' && !serviceEntry) report(ctx, [...path, i], '"~" (export to no one) is only allowed in ServiceEntries');
+      if (e === '~' && !serviceEntry)
+        report(ctx, [...path, i], '"~" (export to no one) is only allowed in ServiceEntries');
       else if (e !== '.' && e !== '*' && e !== '~' && !isDns1123Label(e)) {
         report(ctx, [...path, i], `exportTo entry "${e}" must be ".", "*" or a namespace name`);
       }
     });
-    if (v.includes('*') && v.length > 1) report(ctx, path, 'cannot have both public (*) and other exportTo values');
+    if (v.includes('*') && v.length > 1)
+      report(ctx, path, 'cannot have both public (*) and other exportTo values');
     if (v.includes('~') && v.length > 1) report(ctx, path, 'cannot export to no one (~) and someone');
   });
 }

@@ -37,8 +37,10 @@ import { wildcardDomainError } from './names.js';
 function localityProblems(localities: string[]): string | undefined {
   for (const l of localities) {
     const stars = l.split('*').length - 1;
-    if (stars > 1 || (stars === 1 && !l.endsWith('*'))) return `locality "${l}": a wildcard "*" may appear once, at the end`;
-    if (l.split('/').some((part) => part === '')) return `locality "${l}" must not contain an empty region/zone/subzone`;
+    if (stars > 1 || (stars === 1 && !l.endsWith('*')))
+      return `locality "${l}": a wildcard "*" may appear once, at the end`;
+    if (l.split('/').some((part) => part === ''))
+      return `locality "${l}" must not contain an empty region/zone/subzone`;
   }
   return undefined;
 }
@@ -46,22 +48,44 @@ function localityProblems(localities: string[]): string | undefined {
 export const localityLbSetting = (): Schema<LocalityLoadBalancerSetting> =>
   refine(
     object<LocalityLoadBalancerSetting>({
-      distribute: opt(arrayOf(object<{ from: string; to: Record<string, number> }>({ from: req(str({ nonEmpty: true })), to: req(mapOf(int({ min: 1, max: 100 }))) }))),
-      failover: opt(arrayOf(object<{ from: string; to: string }>({ from: req(str({ nonEmpty: true })), to: req(str({ nonEmpty: true })) }))),
+      distribute: opt(
+        arrayOf(
+          object<{ from: string; to: Record<string, number> }>({
+            from: req(str({ nonEmpty: true })),
+            to: req(mapOf(int({ min: 1, max: 100 }))),
+          }),
+        ),
+      ),
+      failover: opt(
+        arrayOf(
+          object<{ from: string; to: string }>({
+            from: req(str({ nonEmpty: true })),
+            to: req(str({ nonEmpty: true })),
+          }),
+        ),
+      ),
       failoverPriority: opt(arrayOf(str({ nonEmpty: true }))),
       enabled: opt(bool()),
     }),
     (l, path, ctx) => {
-      if (l.distribute?.length && l.failover?.length) report(ctx, path, 'cannot set both distribute and failover');
+      if (l.distribute?.length && l.failover?.length)
+        report(ctx, path, 'cannot set both distribute and failover');
       l.distribute?.forEach((d, i) => {
         const total = Object.values(d.to).reduce((a, b) => a + b, 0);
-        if (total !== 100) report(ctx, [...path, 'distribute', i, 'to'], `locality weights must add up to 100, got ${total}`);
+        if (total !== 100)
+          report(ctx, [...path, 'distribute', i, 'to'], `locality weights must add up to 100, got ${total}`);
         const p = localityProblems([d.from, ...Object.keys(d.to)]);
         if (p) report(ctx, [...path, 'distribute', i], p);
       });
       l.failover?.forEach((f, i) => {
-        if (f.from === f.to) report(ctx, [...path, 'failover', i], `failover from and to must be different regions, got "${f.from}" twice`);
-        if (f.to.includes('*')) report(ctx, [...path, 'failover', i, 'to'], 'failover region must not contain "*"');
+        if (f.from === f.to)
+          report(
+            ctx,
+            [...path, 'failover', i],
+            `failover from and to must be different regions, got "${f.from}" twice`,
+          );
+        if (f.to.includes('*'))
+          report(ctx, [...path, 'failover', i, 'to'], 'failover region must not contain "*"');
       });
     },
   );
@@ -71,7 +95,13 @@ const consistentHash = (): Schema<ConsistentHashLB> =>
     object<ConsistentHashLB>(
       {
         httpHeaderName: opt(str({ nonEmpty: true })),
-        httpCookie: opt(object<{ name: string; path?: string; ttl?: string }>({ name: req(str({ nonEmpty: true })), path: opt(str()), ttl: opt(duration({ minMs: 0 })) })),
+        httpCookie: opt(
+          object<{ name: string; path?: string; ttl?: string }>({
+            name: req(str({ nonEmpty: true })),
+            path: opt(str()),
+            ttl: opt(duration({ minMs: 0 })),
+          }),
+        ),
         useSourceIp: opt(bool()),
         httpQueryParameterName: opt(str({ nonEmpty: true })),
         ringHash: opt(object<{ minimumRingSize?: number }>({ minimumRingSize: opt(int({ min: 1 })) })),
@@ -87,10 +117,16 @@ const consistentHash = (): Schema<ConsistentHashLB> =>
     ),
     (c, path, ctx) => {
       if (!c.httpHeaderName && !c.httpCookie && c.useSourceIp === undefined && !c.httpQueryParameterName) {
-        report(ctx, path, 'consistentHash needs a hash key: httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName', { code: 'MissingField' });
+        report(
+          ctx,
+          path,
+          'consistentHash needs a hash key: httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName',
+          { code: 'MissingField' },
+        );
       }
       const size = c.maglev?.tableSize;
-      if (size !== undefined && !isPrime(size)) report(ctx, [...path, 'maglev', 'tableSize'], `maglev tableSize must be a prime number, got ${size}`);
+      if (size !== undefined && !isPrime(size))
+        report(ctx, [...path, 'maglev', 'tableSize'], `maglev tableSize must be a prime number, got ${size}`);
     },
   );
 
@@ -103,7 +139,9 @@ function isPrime(n: number): boolean {
 const loadBalancer = (): Schema<LoadBalancerSettings> =>
   object<LoadBalancerSettings>(
     {
-      simple: opt(enumOf(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'])),
+      simple: opt(
+        enumOf(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']),
+      ),
       consistentHash: opt(consistentHash()),
       localityLbSetting: opt(localityLbSetting()),
       warmupDurationSecs: opt(duration()),
@@ -118,7 +156,13 @@ export const connectionPool = (): Schema<ConnectionPoolSettings> =>
         object<NonNullable<ConnectionPoolSettings['tcp']>>({
           maxConnections: opt(int({ min: 0 })),
           connectTimeout: opt(duration()),
-          tcpKeepalive: opt(object<{ probes?: number; time?: string; interval?: string }>({ probes: opt(int({ min: 0 })), time: opt(duration()), interval: opt(duration()) })),
+          tcpKeepalive: opt(
+            object<{ probes?: number; time?: string; interval?: string }>({
+              probes: opt(int({ min: 0 })),
+              time: opt(duration()),
+              interval: opt(duration()),
+            }),
+          ),
           maxConnectionDuration: opt(duration()),
           idleTimeout: opt(duration()),
         }),
@@ -170,27 +214,56 @@ export const clientTls = (): Schema<ClientTLSSettings> =>
     (t, path, ctx) => {
       const files = [t.clientCertificate, t.privateKey, t.caCertificates].some((f) => f);
       if (t.credentialName && files) {
-        report(ctx, path, 'cannot set clientCertificate, privateKey or caCertificates together with credentialName');
+        report(
+          ctx,
+          path,
+          'cannot set clientCertificate, privateKey or caCertificates together with credentialName',
+        );
       }
       if (t.mode === 'MUTUAL' && !t.credentialName) {
-        if (!t.clientCertificate) report(ctx, [...path, 'clientCertificate'], 'MUTUAL TLS needs clientCertificate (or credentialName)', { code: 'MissingField' });
-        if (!t.privateKey) report(ctx, [...path, 'privateKey'], 'MUTUAL TLS needs privateKey (or credentialName)', { code: 'MissingField' });
+        if (!t.clientCertificate)
+          report(
+            ctx,
+            [...path, 'clientCertificate'],
+            'MUTUAL TLS needs clientCertificate (or credentialName)',
+            { code: 'MissingField' },
+          );
+        if (!t.privateKey)
+          report(ctx, [...path, 'privateKey'], 'MUTUAL TLS needs privateKey (or credentialName)', {
+            code: 'MissingField',
+          });
       }
       if (t.mode === 'ISTIO_MUTUAL' && (files || t.credentialName)) {
-        report(ctx, path, 'ISTIO_MUTUAL uses the mesh certificates: do not set certificates or credentialName');
+        report(
+          ctx,
+          path,
+          'ISTIO_MUTUAL uses the mesh certificates: do not set certificates or credentialName',
+        );
       }
       if (t.insecureSkipVerify && (t.caCertificates || t.subjectAltNames?.length)) {
-        report(ctx, [...path, 'insecureSkipVerify'], 'insecureSkipVerify cannot be combined with caCertificates or subjectAltNames');
+        report(
+          ctx,
+          [...path, 'insecureSkipVerify'],
+          'insecureSkipVerify cannot be combined with caCertificates or subjectAltNames',
+        );
       }
     },
   );
 
 const retryBudget = (): Schema<RetryBudget> =>
-  refine(object<RetryBudget>({ percent: opt(num({ min: 0 })), minRetriesPerSecond: opt(int({ min: 0 })) }), (b, path, ctx) => {
-    if (b.percent !== undefined && b.percent > 1) {
-      report(ctx, [...path, 'percent'], `percent is a fraction of live requests: 0.2 means 20%, got ${b.percent}`, { fix: `write ${b.percent / 100}` });
-    }
-  });
+  refine(
+    object<RetryBudget>({ percent: opt(num({ min: 0 })), minRetriesPerSecond: opt(int({ min: 0 })) }),
+    (b, path, ctx) => {
+      if (b.percent !== undefined && b.percent > 1) {
+        report(
+          ctx,
+          [...path, 'percent'],
+          `percent is a fraction of live requests: 0.2 means 20%, got ${b.percent}`,
+          { fix: `write ${b.percent / 100}` },
+        );
+      }
+    },
+  );
 
 function checkPolicyNotEmpty(p: object, path: FieldPath, ctx: CheckContext, what: string): void {
   if (Object.keys(p).length === 0) report(ctx, path, `${what} must set at least one field`);
@@ -206,7 +279,10 @@ const portTrafficPolicy = (): Schema<PortTrafficPolicy> =>
       tls: opt(clientTls()),
     }),
     (p, path, ctx) => {
-      if (!p.port) report(ctx, [...path, 'port'], 'a port-level traffic policy needs port: {number: N}', { code: 'MissingField' });
+      if (!p.port)
+        report(ctx, [...path, 'port'], 'a port-level traffic policy needs port: {number: N}', {
+          code: 'MissingField',
+        });
       const { port: _port, ...rest } = p;
       checkPolicyNotEmpty(rest, path, ctx, 'a port-level traffic policy');
     },
@@ -236,14 +312,23 @@ export const trafficPolicy = (): Schema<TrafficPolicy> =>
       p.portLevelSettings?.forEach((s, i) => {
         const n = s.port?.number;
         if (n === undefined) return;
-        if (seen.has(n)) report(ctx, [...path, 'portLevelSettings', i, 'port'], `port ${n} has more than one port-level policy`);
+        if (seen.has(n))
+          report(
+            ctx,
+            [...path, 'portLevelSettings', i, 'port'],
+            `port ${n} has more than one port-level policy`,
+          );
         seen.add(n);
       });
     },
   );
 
 const subset = (): Schema<Subset> =>
-  object<Subset>({ name: req(dnsLabel('subset name')), labels: opt(labels()), trafficPolicy: opt(trafficPolicy()) });
+  object<Subset>({
+    name: req(dnsLabel('subset name')),
+    labels: opt(labels()),
+    trafficPolicy: opt(trafficPolicy()),
+  });
 
 export const destinationRuleSpec = (): Schema<DestinationRuleSpec> =>
   refine(
@@ -262,11 +347,20 @@ export const destinationRuleSpec = (): Schema<DestinationRuleSpec> =>
     (dr, path, ctx) => {
       const names = new Map<string, number>();
       dr.subsets?.forEach((s, i) => {
-        if (names.has(s.name)) report(ctx, [...path, 'subsets', i, 'name'], `duplicate subset name "${s.name}" (also subsets[${names.get(s.name)}])`);
+        if (names.has(s.name))
+          report(
+            ctx,
+            [...path, 'subsets', i, 'name'],
+            `duplicate subset name "${s.name}" (also subsets[${names.get(s.name)}])`,
+          );
         names.set(s.name, i);
       });
       if (dr.workloadSelector && dr.exportTo?.some((e) => e !== '.' && e !== ctx.namespace)) {
-        report(ctx, [...path, 'exportTo'], 'a DestinationRule with a workloadSelector can only be exported to its own namespace (".")');
+        report(
+          ctx,
+          [...path, 'exportTo'],
+          'a DestinationRule with a workloadSelector can only be exported to its own namespace (".")',
+        );
       }
     },
   );

@@ -57,7 +57,16 @@ const APPLY_TO = [
   'LISTENER_FILTER',
 ] as const;
 
-const OPERATIONS = ['INVALID', 'MERGE', 'ADD', 'REMOVE', 'INSERT_BEFORE', 'INSERT_AFTER', 'INSERT_FIRST', 'REPLACE'] as const;
+const OPERATIONS = [
+  'INVALID',
+  'MERGE',
+  'ADD',
+  'REMOVE',
+  'INSERT_BEFORE',
+  'INSERT_AFTER',
+  'INSERT_FIRST',
+  'REPLACE',
+] as const;
 
 /** The Envoy message each applyTo patches: the patch value must parse as it (Istio's BuildXDSObjectFromStruct). */
 const PATCHED_MESSAGE: Record<Exclude<EnvoyFilterApplyTo, 'INVALID'>, DescMessage> = {
@@ -74,7 +83,10 @@ const PATCHED_MESSAGE: Record<Exclude<EnvoyFilterApplyTo, 'INVALID'>, DescMessag
   LISTENER_FILTER: ListenerFilterSchema,
 };
 
-const TYPED_STRUCT = new Set(['type.googleapis.com/udpa.type.v1.TypedStruct', 'type.googleapis.com/xds.type.v3.TypedStruct']);
+const TYPED_STRUCT = new Set([
+  'type.googleapis.com/udpa.type.v1.TypedStruct',
+  'type.googleapis.com/xds.type.v3.TypedStruct',
+]);
 
 /**
  * Istio's docs wrap typed configs in a TypedStruct (`{@type: TypedStruct, type_url, value}`); Envoy reads it as
@@ -109,14 +121,22 @@ function findKey(v: unknown, key: string, path: FieldPath): FieldPath | undefine
   return undefined;
 }
 
-function checkPatchValue(applyTo: EnvoyFilterApplyTo, value: Record<string, unknown>, path: FieldPath, ctx: CheckContext): void {
+function checkPatchValue(
+  applyTo: EnvoyFilterApplyTo,
+  value: Record<string, unknown>,
+  path: FieldPath,
+  ctx: CheckContext,
+): void {
   if (applyTo === 'INVALID') return;
   const schema = PATCHED_MESSAGE[applyTo];
   try {
     messageFromJson(schema, unwrapTypedStructs(value) as JsonValue);
   } catch (e) {
     const text = (e as Error).message;
-    const unknownType = /"([^"]+)" is not in the type registry|unable to resolve ([\w./-]+)|cannot find message type ([\w.]+)/i.exec(text);
+    const unknownType =
+      /"([^"]+)" is not in the type registry|unable to resolve ([\w./-]+)|cannot find message type ([\w.]+)/i.exec(
+        text,
+      );
     if (unknownType) {
       report(ctx, path, `Trellis cannot check or apply this patch: ${text}`, { severity: 'warning' });
       return;
@@ -169,13 +189,23 @@ const routeConfigurationMatch = (): Schema<EnvoyFilterRouteConfigurationMatch> =
   });
 
 const clusterMatch = (): Schema<EnvoyFilterClusterMatch> =>
-  object<EnvoyFilterClusterMatch>({ portNumber: opt(port()), service: opt(str()), subset: opt(str()), name: opt(str()) });
+  object<EnvoyFilterClusterMatch>({
+    portNumber: opt(port()),
+    service: opt(str()),
+    subset: opt(str()),
+    name: opt(str()),
+  });
 
 const match = (): Schema<EnvoyConfigObjectMatch> =>
   object<EnvoyConfigObjectMatch>(
     {
       context: opt(enumOf(['ANY', 'SIDECAR_INBOUND', 'SIDECAR_OUTBOUND', 'GATEWAY'])),
-      proxy: opt(object<{ proxyVersion?: string; metadata?: Record<string, string> }>({ proxyVersion: opt(re2()), metadata: opt(mapOf(str())) })),
+      proxy: opt(
+        object<{ proxyVersion?: string; metadata?: Record<string, string> }>({
+          proxyVersion: opt(re2()),
+          metadata: opt(mapOf(str())),
+        }),
+      ),
       listener: opt(listenerMatch()),
       routeConfiguration: opt(routeConfigurationMatch()),
       cluster: opt(clusterMatch()),
@@ -183,7 +213,13 @@ const match = (): Schema<EnvoyConfigObjectMatch> =>
     { oneOf: [['listener', 'routeConfiguration', 'cluster']] },
   );
 
-const LISTENER_CLASS: EnvoyFilterApplyTo[] = ['LISTENER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER', 'LISTENER_FILTER'];
+const LISTENER_CLASS: EnvoyFilterApplyTo[] = [
+  'LISTENER',
+  'FILTER_CHAIN',
+  'NETWORK_FILTER',
+  'HTTP_FILTER',
+  'LISTENER_FILTER',
+];
 const ROUTE_CLASS: EnvoyFilterApplyTo[] = ['ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE'];
 const HCM = ['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager'];
 
@@ -201,30 +237,52 @@ const configPatch = (): Schema<EnvoyConfigObjectPatch> =>
       ),
     }),
     (p, path, ctx) => {
-      if (p.applyTo === 'INVALID') report(ctx, [...path, 'applyTo'], 'applyTo must name what to patch (e.g. HTTP_FILTER)');
+      if (p.applyTo === 'INVALID')
+        report(ctx, [...path, 'applyTo'], 'applyTo must name what to patch (e.g. HTTP_FILTER)');
       const op = p.patch.operation;
-      if (op === 'INVALID') report(ctx, [...path, 'patch', 'operation'], 'operation must name the change (e.g. INSERT_BEFORE, MERGE)');
+      if (op === 'INVALID')
+        report(
+          ctx,
+          [...path, 'patch', 'operation'],
+          'operation must name the change (e.g. INSERT_BEFORE, MERGE)',
+        );
       if (op !== 'REMOVE' && op !== 'INVALID' && !p.patch.value) {
-        report(ctx, [...path, 'patch', 'value'], `operation ${op} needs patch.value`, { code: 'MissingField' });
+        report(ctx, [...path, 'patch', 'value'], `operation ${op} needs patch.value`, {
+          code: 'MissingField',
+        });
       }
       const m = p.match;
       if (m?.listener && !LISTENER_CLASS.includes(p.applyTo)) {
-        report(ctx, [...path, 'match', 'listener'], `applyTo ${p.applyTo} cannot use a listener match`, { atKey: true });
+        report(ctx, [...path, 'match', 'listener'], `applyTo ${p.applyTo} cannot use a listener match`, {
+          atKey: true,
+        });
       }
       if (m?.routeConfiguration && !ROUTE_CLASS.includes(p.applyTo)) {
-        report(ctx, [...path, 'match', 'routeConfiguration'], `applyTo ${p.applyTo} cannot use a routeConfiguration match`, { atKey: true });
+        report(
+          ctx,
+          [...path, 'match', 'routeConfiguration'],
+          `applyTo ${p.applyTo} cannot use a routeConfiguration match`,
+          { atKey: true },
+        );
       }
       if (m?.cluster && p.applyTo !== 'CLUSTER') {
-        report(ctx, [...path, 'match', 'cluster'], `applyTo ${p.applyTo} cannot use a cluster match`, { atKey: true });
+        report(ctx, [...path, 'match', 'cluster'], `applyTo ${p.applyTo} cannot use a cluster match`, {
+          atKey: true,
+        });
       }
       const filter = m?.listener?.filterChain?.filter;
       if (filter) {
         const fp = [...path, 'match', 'listener', 'filterChain', 'filter'];
         if (!filter.name) report(ctx, fp, 'a filter match needs a name', { code: 'MissingField' });
         if (filter.subFilter) {
-          if (p.applyTo !== 'HTTP_FILTER') report(ctx, [...fp, 'subFilter'], 'subFilter can only be used with applyTo HTTP_FILTER', { atKey: true });
-          if (filter.name && !HCM.includes(filter.name)) report(ctx, [...fp, 'name'], `subFilter needs the filter match to be ${HCM[0]}`);
-          if (!filter.subFilter.name) report(ctx, [...fp, 'subFilter'], 'a subFilter match needs a name', { code: 'MissingField' });
+          if (p.applyTo !== 'HTTP_FILTER')
+            report(ctx, [...fp, 'subFilter'], 'subFilter can only be used with applyTo HTTP_FILTER', {
+              atKey: true,
+            });
+          if (filter.name && !HCM.includes(filter.name))
+            report(ctx, [...fp, 'name'], `subFilter needs the filter match to be ${HCM[0]}`);
+          if (!filter.subFilter.name)
+            report(ctx, [...fp, 'subFilter'], 'a subFilter match needs a name', { code: 'MissingField' });
         }
       }
       if (p.patch.value) checkPatchValue(p.applyTo, p.patch.value, [...path, 'patch', 'value'], ctx);

@@ -1,6 +1,17 @@
 // Gateway: servers, ports, hosts and TLS settings, with Istio's admission rules.
 
-import { arrayOf, enumOf, object, opt, refine, report, req, type Schema, str, bool } from '../schema/schema.js';
+import {
+  arrayOf,
+  bool,
+  enumOf,
+  object,
+  opt,
+  refine,
+  report,
+  req,
+  type Schema,
+  str,
+} from '../schema/schema.js';
 import type { GatewaySpec, Port, Server, ServerTLSSettings } from '../types/networking.js';
 import { istioProtocol, port, selectorLabels } from './common.js';
 import { gatewayHostProblem } from './hosts.js';
@@ -20,7 +31,9 @@ export const serverTls = (): Schema<ServerTLSSettings> =>
   refine(
     object<ServerTLSSettings>({
       httpsRedirect: opt(bool()),
-      mode: opt(enumOf(['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL'])),
+      mode: opt(
+        enumOf(['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']),
+      ),
       serverCertificate: opt(str()),
       privateKey: opt(str()),
       caCertificates: opt(str()),
@@ -33,23 +46,49 @@ export const serverTls = (): Schema<ServerTLSSettings> =>
     (t, path, ctx) => {
       const files = Boolean(t.serverCertificate || t.privateKey || t.caCertificates);
       if (t.mode === 'ISTIO_MUTUAL') {
-        if (files || t.credentialName) report(ctx, path, 'ISTIO_MUTUAL uses the mesh certificates: do not set certificates or credentialName');
+        if (files || t.credentialName)
+          report(
+            ctx,
+            path,
+            'ISTIO_MUTUAL uses the mesh certificates: do not set certificates or credentialName',
+          );
         return;
       }
       if (t.mode === 'SIMPLE' || t.mode === 'MUTUAL' || t.mode === 'OPTIONAL_MUTUAL') {
         if (t.credentialName) {
-          if (t.serverCertificate || t.privateKey) report(ctx, path, 'set either credentialName or serverCertificate/privateKey, not both');
+          if (t.serverCertificate || t.privateKey)
+            report(ctx, path, 'set either credentialName or serverCertificate/privateKey, not both');
         } else {
-          if (!t.serverCertificate) report(ctx, [...path, 'serverCertificate'], `${t.mode} TLS needs serverCertificate (or credentialName)`, { code: 'MissingField' });
-          if (!t.privateKey) report(ctx, [...path, 'privateKey'], `${t.mode} TLS needs privateKey (or credentialName)`, { code: 'MissingField' });
+          if (!t.serverCertificate)
+            report(
+              ctx,
+              [...path, 'serverCertificate'],
+              `${t.mode} TLS needs serverCertificate (or credentialName)`,
+              { code: 'MissingField' },
+            );
+          if (!t.privateKey)
+            report(ctx, [...path, 'privateKey'], `${t.mode} TLS needs privateKey (or credentialName)`, {
+              code: 'MissingField',
+            });
           if (t.mode !== 'SIMPLE' && !t.caCertificates) {
-            report(ctx, [...path, 'caCertificates'], `${t.mode} TLS needs caCertificates to verify clients (or credentialName)`, { code: 'MissingField' });
+            report(
+              ctx,
+              [...path, 'caCertificates'],
+              `${t.mode} TLS needs caCertificates to verify clients (or credentialName)`,
+              { code: 'MissingField' },
+            );
           }
         }
       }
       const min = t.minProtocolVersion;
       const max = t.maxProtocolVersion;
-      if (min && max && min !== 'TLS_AUTO' && max !== 'TLS_AUTO' && TLS_VERSIONS.indexOf(min) > TLS_VERSIONS.indexOf(max)) {
+      if (
+        min &&
+        max &&
+        min !== 'TLS_AUTO' &&
+        max !== 'TLS_AUTO' &&
+        TLS_VERSIONS.indexOf(min) > TLS_VERSIONS.indexOf(max)
+      ) {
         report(ctx, path, `minProtocolVersion ${min} is newer than maxProtocolVersion ${max}`);
       }
     },
@@ -75,13 +114,22 @@ const server = (): Schema<Server> =>
     (s, path, ctx) => {
       const protocol = s.port.protocol;
       if (isTlsProtocol(protocol) && !s.tls) {
-        report(ctx, [...path, 'tls'], `a ${protocol.toUpperCase()} server needs tls settings`, { code: 'MissingField' });
+        report(ctx, [...path, 'tls'], `a ${protocol.toUpperCase()} server needs tls settings`, {
+          code: 'MissingField',
+        });
       } else if (!isTlsProtocol(protocol) && s.tls) {
         const onlyRedirect = Object.keys(s.tls).every((k) => k === 'httpsRedirect');
         if (!isHttpProtocolName(protocol)) {
-          report(ctx, [...path, 'tls'], `a ${protocol.toUpperCase()} server cannot have tls settings (use protocol HTTPS or TLS)`, { atKey: true });
+          report(
+            ctx,
+            [...path, 'tls'],
+            `a ${protocol.toUpperCase()} server cannot have tls settings (use protocol HTTPS or TLS)`,
+            { atKey: true },
+          );
         } else if (!onlyRedirect) {
-          report(ctx, [...path, 'tls'], 'a plain-text HTTP server can only set tls.httpsRedirect', { atKey: true });
+          report(ctx, [...path, 'tls'], 'a plain-text HTTP server can only set tls.httpsRedirect', {
+            atKey: true,
+          });
         }
       }
       if (s.tls?.mode === 'AUTO_PASSTHROUGH' && protocol.toUpperCase() !== 'TLS') {
@@ -92,13 +140,20 @@ const server = (): Schema<Server> =>
 
 export const gatewaySpec = (): Schema<GatewaySpec> =>
   refine(
-    object<GatewaySpec>({ servers: req(arrayOf(server(), { minItems: 1 })), selector: opt(selectorLabels()) }),
+    object<GatewaySpec>({
+      servers: req(arrayOf(server(), { minItems: 1 })),
+      selector: opt(selectorLabels()),
+    }),
     (g, path, ctx) => {
       const names = new Map<string, number>();
       g.servers.forEach((s, i) => {
         const prev = names.get(s.port.name);
         if (prev !== undefined) {
-          report(ctx, [...path, 'servers', i, 'port', 'name'], `port names must be unique across servers: "${s.port.name}" is also servers[${prev}]`);
+          report(
+            ctx,
+            [...path, 'servers', i, 'port', 'name'],
+            `port names must be unique across servers: "${s.port.name}" is also servers[${prev}]`,
+          );
         }
         names.set(s.port.name, i);
       });

@@ -18,14 +18,16 @@ export function gatewayHostProblem(host: string): string | undefined {
   const ns = host.slice(0, slash);
   const name = host.slice(slash + 1);
   if (!ns || !name) return `host "${host}": namespace and dnsName cannot be empty`;
-  if (ns !== '*' && ns !== '.' && !isDns1123Label(ns)) return `host "${host}": invalid namespace "${ns}" (use "*", "." or a namespace name)`;
+  if (ns !== '*' && ns !== '.' && !isDns1123Label(ns))
+    return `host "${host}": invalid namespace "${ns}" (use "*", "." or a namespace name)`;
   return hostnamePartProblem(name, true);
 }
 
 /** Sidecar `egress[].hosts`: always `namespace/dnsName`, namespace `*`, `.`, `~` or a name. */
 export function sidecarHostProblem(host: string): string | undefined {
   const slash = host.indexOf('/');
-  if (slash < 0) return `host "${host}" must be of the form namespace/dnsName, e.g. "./*" or "istio-system/*"`;
+  if (slash < 0)
+    return `host "${host}" must be of the form namespace/dnsName, e.g. "./*" or "istio-system/*"`;
   const ns = host.slice(0, slash);
   const name = host.slice(slash + 1);
   if (!ns || !name) return `host "${host}": namespace and dnsName cannot be empty`;

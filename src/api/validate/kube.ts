@@ -86,7 +86,11 @@ export const IGNORED_KUBERNETES_FIELDS = new Set([
 const ianaName = (what: string) =>
   refine(str({ nonEmpty: true }), (n, path, ctx) => {
     if (n.length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || !/[a-z]/.test(n) || n.includes('--')) {
-      report(ctx, path, `${what} "${n}" must be at most 15 lowercase letters, digits and "-", with at least one letter`);
+      report(
+        ctx,
+        path,
+        `${what} "${n}" must be at most 15 lowercase letters, digits and "-", with at least one letter`,
+      );
     }
   });
 
@@ -116,9 +120,11 @@ export const serviceSpec = (): Schema<ServiceSpec> =>
       selector: opt(labels()),
       ports: opt(arrayOf(servicePort())),
       type: opt(enumOf(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'])),
-      clusterIP: opt(refine(str(), (ip, path, ctx) => {
-        if (ip !== 'None' && ip !== '') ipAddress().check(ip, path, ctx);
-      })),
+      clusterIP: opt(
+        refine(str(), (ip, path, ctx) => {
+          if (ip !== 'None' && ip !== '') ipAddress().check(ip, path, ctx);
+        }),
+      ),
       externalName: opt(str({ nonEmpty: true })),
     }),
     (s, path, ctx) => {
@@ -126,59 +132,112 @@ export const serviceSpec = (): Schema<ServiceSpec> =>
       const ports = s.ports ?? [];
       if (ports.length > 1) {
         ports.forEach((p, i) => {
-          if (!p.name) report(ctx, [...path, 'ports', i, 'name'], 'every port needs a name when a Service has more than one port', { code: 'MissingField' });
+          if (!p.name)
+            report(
+              ctx,
+              [...path, 'ports', i, 'name'],
+              'every port needs a name when a Service has more than one port',
+              { code: 'MissingField' },
+            );
         });
       }
       const names = new Map<string, number>();
       const numbers = new Map<string, number>();
       ports.forEach((p, i) => {
         if (p.name) {
-          if (names.has(p.name)) report(ctx, [...path, 'ports', i, 'name'], `port name "${p.name}" is already used by ports[${names.get(p.name)}]`);
+          if (names.has(p.name))
+            report(
+              ctx,
+              [...path, 'ports', i, 'name'],
+              `port name "${p.name}" is already used by ports[${names.get(p.name)}]`,
+            );
           names.set(p.name, i);
         }
         const key = `${p.port}/${p.protocol ?? 'TCP'}`;
-        if (numbers.has(key)) report(ctx, [...path, 'ports', i, 'port'], `port ${key} is already defined by ports[${numbers.get(key)}]`);
+        if (numbers.has(key))
+          report(
+            ctx,
+            [...path, 'ports', i, 'port'],
+            `port ${key} is already defined by ports[${numbers.get(key)}]`,
+          );
         numbers.set(key, i);
         if (p.nodePort !== undefined && type !== 'NodePort' && type !== 'LoadBalancer') {
-          report(ctx, [...path, 'ports', i, 'nodePort'], `nodePort needs type NodePort or LoadBalancer, not ${type}`);
+          report(
+            ctx,
+            [...path, 'ports', i, 'nodePort'],
+            `nodePort needs type NodePort or LoadBalancer, not ${type}`,
+          );
         }
       });
-      if (type === 'ExternalName' && !s.externalName) report(ctx, [...path, 'externalName'], 'type ExternalName needs externalName', { code: 'MissingField' });
-      if (type !== 'ExternalName' && s.externalName) report(ctx, [...path, 'externalName'], 'externalName needs type ExternalName', { atKey: true });
-      if (type !== 'ExternalName' && ports.length === 0) report(ctx, [...path, 'ports'], 'a Service needs at least one port', { code: 'MissingField' });
+      if (type === 'ExternalName' && !s.externalName)
+        report(ctx, [...path, 'externalName'], 'type ExternalName needs externalName', {
+          code: 'MissingField',
+        });
+      if (type !== 'ExternalName' && s.externalName)
+        report(ctx, [...path, 'externalName'], 'externalName needs type ExternalName', { atKey: true });
+      if (type !== 'ExternalName' && ports.length === 0)
+        report(ctx, [...path, 'ports'], 'a Service needs at least one port', { code: 'MissingField' });
     },
   );
 
 const envVar = (): Schema<EnvVar> =>
   refine(
     object<EnvVar>({
-      name: req(refine(str({ nonEmpty: true }), (n, path, ctx) => {
-        if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(n)) report(ctx, path, `environment variable name "${n}" must consist of letters, digits, "_", "-" and "." and not start with a digit`);
-      })),
+      name: req(
+        refine(str({ nonEmpty: true }), (n, path, ctx) => {
+          if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(n))
+            report(
+              ctx,
+              path,
+              `environment variable name "${n}" must consist of letters, digits, "_", "-" and "." and not start with a digit`,
+            );
+        }),
+      ),
       value: opt(str()),
       valueFrom: opt(
         object<NonNullable<EnvVar['valueFrom']>>(
           {
             fieldRef: opt(object<{ fieldPath: string }>({ fieldPath: req(str({ nonEmpty: true })) })),
-            secretKeyRef: opt(object<{ name: string; key: string }>({ name: req(str({ nonEmpty: true })), key: req(str({ nonEmpty: true })) })),
-            configMapKeyRef: opt(object<{ name: string; key: string }>({ name: req(str({ nonEmpty: true })), key: req(str({ nonEmpty: true })) })),
+            secretKeyRef: opt(
+              object<{ name: string; key: string }>({
+                name: req(str({ nonEmpty: true })),
+                key: req(str({ nonEmpty: true })),
+              }),
+            ),
+            configMapKeyRef: opt(
+              object<{ name: string; key: string }>({
+                name: req(str({ nonEmpty: true })),
+                key: req(str({ nonEmpty: true })),
+              }),
+            ),
           },
           { oneOf: [['fieldRef', 'secretKeyRef', 'configMapKeyRef']] },
         ),
       ),
     }),
     (e, path, ctx) => {
-      if (e.value !== undefined && e.valueFrom) report(ctx, [...path, 'valueFrom'], 'set either value or valueFrom, not both', { atKey: true });
+      if (e.value !== undefined && e.valueFrom)
+        report(ctx, [...path, 'valueFrom'], 'set either value or valueFrom, not both', { atKey: true });
     },
   );
 
 const containerPort = (): Schema<ContainerPort> =>
-  object<ContainerPort>({ containerPort: req(port()), name: opt(ianaName('port name')), protocol: opt(enumOf(PROTOCOLS)) });
+  object<ContainerPort>({
+    containerPort: req(port()),
+    name: opt(ianaName('port name')),
+    protocol: opt(enumOf(PROTOCOLS)),
+  });
 
 const probe = (): Schema<Probe> =>
   object<Probe>(
     {
-      httpGet: opt(object<NonNullable<Probe['httpGet']>>({ path: opt(str()), port: req(portOrName()), scheme: opt(enumOf(['HTTP', 'HTTPS'])) })),
+      httpGet: opt(
+        object<NonNullable<Probe['httpGet']>>({
+          path: opt(str()),
+          port: req(portOrName()),
+          scheme: opt(enumOf(['HTTP', 'HTTPS'])),
+        }),
+      ),
       tcpSocket: opt(object<{ port: number | string }>({ port: req(portOrName()) })),
       exec: opt(object<{ command: string[] }>({ command: req(arrayOf(str(), { minItems: 1 })) })),
       initialDelaySeconds: opt(int({ min: 0 })),
@@ -192,9 +251,11 @@ const probe = (): Schema<Probe> =>
 
 const container = (): Schema<Container> =>
   object<Container>({
-    name: req(refine(str({ nonEmpty: true }), (n, path, ctx) => {
-      if (!isDns1123Label(n)) report(ctx, path, `container name "${n}" must be a lowercase DNS label`);
-    })),
+    name: req(
+      refine(str({ nonEmpty: true }), (n, path, ctx) => {
+        if (!isDns1123Label(n)) report(ctx, path, `container name "${n}" must be a lowercase DNS label`);
+      }),
+    ),
     image: opt(str({ nonEmpty: true })),
     imagePullPolicy: opt(enumOf<string>(['Always', 'IfNotPresent', 'Never'])),
     command: opt(arrayOf(str())),
@@ -207,16 +268,25 @@ const container = (): Schema<Container> =>
     resources: opt(anyObject()),
     securityContext: opt(anyObject()),
     volumeMounts: opt(
-      arrayOf(object<{ name: string; mountPath: string; readOnly?: boolean }>({ name: req(str({ nonEmpty: true })), mountPath: req(str({ nonEmpty: true })), readOnly: opt(bool()) })),
+      arrayOf(
+        object<{ name: string; mountPath: string; readOnly?: boolean }>({
+          name: req(str({ nonEmpty: true })),
+          mountPath: req(str({ nonEmpty: true })),
+          readOnly: opt(bool()),
+        }),
+      ),
     ),
   });
 
 const podSpec = (): Schema<PodSpec> =>
   refine(
     object<PodSpec>({
-      serviceAccountName: opt(refine(str({ nonEmpty: true }), (n, path, ctx) => {
-        if (!n.split('.').every(isDns1123Label)) report(ctx, path, `service account name "${n}" must be a lowercase DNS name`);
-      })),
+      serviceAccountName: opt(
+        refine(str({ nonEmpty: true }), (n, path, ctx) => {
+          if (!n.split('.').every(isDns1123Label))
+            report(ctx, path, `service account name "${n}" must be a lowercase DNS name`);
+        }),
+      ),
       containers: req(arrayOf(container(), { minItems: 1 })),
       initContainers: opt(arrayOf(container())),
       terminationGracePeriodSeconds: opt(int({ min: 0 })),
@@ -224,25 +294,39 @@ const podSpec = (): Schema<PodSpec> =>
     }),
     (p, path, ctx) => {
       const names = new Map<string, string>();
-      const all = [...p.containers.map((c, i) => ({ c, at: [...path, 'containers', i] })), ...(p.initContainers ?? []).map((c, i) => ({ c, at: [...path, 'initContainers', i] }))];
+      const all = [
+        ...p.containers.map((c, i) => ({ c, at: [...path, 'containers', i] })),
+        ...(p.initContainers ?? []).map((c, i) => ({ c, at: [...path, 'initContainers', i] })),
+      ];
       for (const { c, at } of all) {
-        if (names.has(c.name)) report(ctx, [...at, 'name'], `container name "${c.name}" is used twice in the pod`);
+        if (names.has(c.name))
+          report(ctx, [...at, 'name'], `container name "${c.name}" is used twice in the pod`);
         names.set(c.name, c.name);
       }
       const portNames = new Set<string>();
-      p.containers.forEach((c, i) =>
+      p.containers.forEach((c, i) => {
         c.ports?.forEach((cp, j) => {
           if (!cp.name) return;
-          if (portNames.has(cp.name)) report(ctx, [...path, 'containers', i, 'ports', j, 'name'], `port name "${cp.name}" is used twice in the pod`);
+          if (portNames.has(cp.name))
+            report(
+              ctx,
+              [...path, 'containers', i, 'ports', j, 'name'],
+              `port name "${cp.name}" is used twice in the pod`,
+            );
           portNames.add(cp.name);
-        }),
-      );
+        });
+      });
     },
   );
 
 const podTemplate = (): Schema<PodTemplateSpec> =>
   object<PodTemplateSpec>({
-    metadata: opt(object<NonNullable<PodTemplateSpec['metadata']>>({ labels: opt(labels()), annotations: opt(mapOf(str())) })),
+    metadata: opt(
+      object<NonNullable<PodTemplateSpec['metadata']>>({
+        labels: opt(labels()),
+        annotations: opt(mapOf(str())),
+      }),
+    ),
     spec: req(podSpec()),
   });
 
@@ -258,7 +342,9 @@ export const deploymentSpec = (): Schema<DeploymentSpec> =>
       const selector = d.selector.matchLabels ?? {};
       const labelsOfPods = d.template.metadata?.labels ?? {};
       if (Object.keys(selector).length === 0) {
-        report(ctx, [...path, 'selector', 'matchLabels'], 'the selector must have at least one label', { code: 'MissingField' });
+        report(ctx, [...path, 'selector', 'matchLabels'], 'the selector must have at least one label', {
+          code: 'MissingField',
+        });
         return;
       }
       const mismatched = Object.entries(selector).filter(([k, v]) => labelsOfPods[k] !== v);

@@ -68,31 +68,50 @@ const extensionProvider = (): Schema<ExtensionProvider> =>
           }),
         ),
         zipkin: opt(
-          object<NonNullable<ExtensionProvider['zipkin']>>({ service: req(service()), port: req(port()), path: opt(str()), maxTagLength: opt(int({ min: 0 })) }),
+          object<NonNullable<ExtensionProvider['zipkin']>>({
+            service: req(service()),
+            port: req(port()),
+            path: opt(str()),
+            maxTagLength: opt(int({ min: 0 })),
+          }),
         ),
         opentelemetry: opt(
           object<NonNullable<ExtensionProvider['opentelemetry']>>({
             service: req(service()),
             port: req(port()),
-            http: opt(object<{ path?: string; timeout?: string }>({ path: opt(str()), timeout: opt(duration()) })),
+            http: opt(
+              object<{ path?: string; timeout?: string }>({ path: opt(str()), timeout: opt(duration()) }),
+            ),
           }),
         ),
         envoyFileAccessLog: opt(
           object<NonNullable<ExtensionProvider['envoyFileAccessLog']>>({
             path: opt(str()),
-            logFormat: opt(object<{ text?: string; labels?: Record<string, string> }>({ text: opt(str()), labels: opt(mapOf(str())) }, { oneOf: [['text', 'labels']] })),
+            logFormat: opt(
+              object<{ text?: string; labels?: Record<string, string> }>(
+                { text: opt(str()), labels: opt(mapOf(str())) },
+                { oneOf: [['text', 'labels']] },
+              ),
+            ),
           }),
         ),
         prometheus: opt(emptyObject()),
         envoyRateLimit: opt(
-          object<NonNullable<ExtensionProvider['envoyRateLimit']>>({ service: req(service()), port: req(port()), failOpen: opt(bool()), timeout: opt(duration()) }),
+          object<NonNullable<ExtensionProvider['envoyRateLimit']>>({
+            service: req(service()),
+            port: req(port()),
+            failOpen: opt(bool()),
+            timeout: opt(duration()),
+          }),
         ),
       },
       { oneOf: [PROVIDER_KINDS] },
     ),
     (p, path, ctx) => {
       if (!PROVIDER_KINDS.some((k) => p[k] !== undefined)) {
-        report(ctx, path, `extension provider "${p.name}" needs one of ${PROVIDER_KINDS.join(', ')}`, { code: 'MissingField' });
+        report(ctx, path, `extension provider "${p.name}" needs one of ${PROVIDER_KINDS.join(', ')}`, {
+          code: 'MissingField',
+        });
       }
     },
   );
@@ -103,12 +122,18 @@ const BUILTIN_PROVIDERS = new Set(['prometheus', 'envoy']);
 export const meshConfigSchema = (): Schema<MeshConfig> =>
   refine(
     object<MeshConfig>({
-      trustDomain: opt(refine(str({ nonEmpty: true }), (t, path, ctx) => {
-        if (!isDns1123Subdomain(t)) report(ctx, path, `trustDomain "${t}" must be a lowercase DNS name`);
-      })),
+      trustDomain: opt(
+        refine(str({ nonEmpty: true }), (t, path, ctx) => {
+          if (!isDns1123Subdomain(t)) report(ctx, path, `trustDomain "${t}" must be a lowercase DNS name`);
+        }),
+      ),
       trustDomainAliases: opt(arrayOf(str({ nonEmpty: true }))),
       rootNamespace: opt(str({ nonEmpty: true })),
-      outboundTrafficPolicy: opt(object<{ mode?: 'REGISTRY_ONLY' | 'ALLOW_ANY' }>({ mode: opt(enumOf(['REGISTRY_ONLY', 'ALLOW_ANY'])) })),
+      outboundTrafficPolicy: opt(
+        object<{ mode?: 'REGISTRY_ONLY' | 'ALLOW_ANY' }>({
+          mode: opt(enumOf(['REGISTRY_ONLY', 'ALLOW_ANY'])),
+        }),
+      ),
       enableTracing: opt(bool()),
       defaultConfig: opt(
         object<NonNullable<MeshConfig['defaultConfig']>>({
@@ -133,7 +158,9 @@ export const meshConfigSchema = (): Schema<MeshConfig> =>
       ),
       pathNormalization: opt(
         object<NonNullable<MeshConfig['pathNormalization']>>({
-          normalization: opt(enumOf(['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'])),
+          normalization: opt(
+            enumOf(['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES']),
+          ),
         }),
       ),
       extensionProviders: opt(arrayOf(extensionProvider())),
@@ -153,13 +180,22 @@ export const meshConfigSchema = (): Schema<MeshConfig> =>
     (m, path, ctx) => {
       const names = new Map<string, number>();
       m.extensionProviders?.forEach((p, i) => {
-        if (names.has(p.name)) report(ctx, [...path, 'extensionProviders', i, 'name'], `extension provider name "${p.name}" is already used by extensionProviders[${names.get(p.name)}]`);
+        if (names.has(p.name))
+          report(
+            ctx,
+            [...path, 'extensionProviders', i, 'name'],
+            `extension provider name "${p.name}" is already used by extensionProviders[${names.get(p.name)}]`,
+          );
         names.set(p.name, i);
       });
       for (const kind of ['tracing', 'metrics', 'accessLogging'] as const) {
         m.defaultProviders?.[kind]?.forEach((name, i) => {
           if (!names.has(name) && !BUILTIN_PROVIDERS.has(name)) {
-            report(ctx, [...path, 'defaultProviders', kind, i], `default ${kind} provider "${name}" is not defined in extensionProviders`);
+            report(
+              ctx,
+              [...path, 'defaultProviders', kind, i],
+              `default ${kind} provider "${name}" is not defined in extensionProviders`,
+            );
           }
         });
       }
@@ -173,7 +209,13 @@ export function checkMeshConfigText(text: string, path: FieldPath, ctx: CheckCon
   if (parsed.documents.length > 1) report(ctx, path, 'mesh config must be a single YAML document');
   if (!doc) return;
   for (const p of doc.problems) {
-    ctx.issues.push({ severity: p.severity, code: 'YAMLSyntaxError', path, message: `mesh config: ${p.message}`, inner: { line: p.line, col: p.col } });
+    ctx.issues.push({
+      severity: p.severity,
+      code: 'YAMLSyntaxError',
+      path,
+      message: `mesh config: ${p.message}`,
+      inner: { line: p.line, col: p.col },
+    });
   }
   if (doc.problems.some((p) => p.severity === 'error')) return;
   if (doc.value === null || doc.value === undefined) return;

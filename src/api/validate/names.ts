@@ -30,13 +30,15 @@ export function cidrError(s: string): string | undefined {
   const bits = s.slice(slash + 1);
   const family = isIP(ip);
   const max = family === 4 ? 32 : 128;
-  if (family === 0 || !/^\d{1,3}$/.test(bits) || Number(bits) > max) return `"${s}" is not a valid CIDR block`;
+  if (family === 0 || !/^\d{1,3}$/.test(bits) || Number(bits) > max)
+    return `"${s}" is not a valid CIDR block`;
   return undefined;
 }
 
 function labelsError(domain: string, labels: string[]): string | undefined {
   const tld = labels[labels.length - 1]!;
-  if (/^\d+$/.test(tld)) return `domain name "${domain}" invalid (top level domain "${tld}" cannot be all-numeric)`;
+  if (/^\d+$/.test(tld))
+    return `domain name "${domain}" invalid (top level domain "${tld}" cannot be all-numeric)`;
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;
     // A trailing dot (`istio.io.`) is allowed: it makes the name unambiguous.
@@ -61,8 +63,10 @@ export function wildcardDomainError(name: string): string | undefined {
   if (name.length > 255) return `domain name "${name}" too long (max 255)`;
   const dot = name.indexOf('.');
   const first = dot < 0 ? name : name.slice(0, dot);
-  const firstOk = first === '*' || isDns1123Label(first) || (first.startsWith('*') && isDns1123Label(first.slice(1)));
-  if (!firstOk) return `domain name "${name}" invalid (label "${first}" is not a lowercase DNS label or wildcard)`;
+  const firstOk =
+    first === '*' || isDns1123Label(first) || (first.startsWith('*') && isDns1123Label(first.slice(1)));
+  if (!firstOk)
+    return `domain name "${name}" invalid (label "${first}" is not a lowercase DNS label or wildcard)`;
   return dot < 0 ? undefined : labelsError(name, name.slice(dot + 1).split('.'));
 }
 

@@ -54,16 +54,22 @@ export const peerAuthenticationSpec = (): Schema<PeerAuthenticationSpec> =>
           object<{ mode?: (typeof MTLS)[number] }>({ mode: opt(enumOf(MTLS)) }),
           refine(str(), (k, path, ctx) => {
             const n = Number(k);
-            if (!/^\d+$/.test(k) || n < 1 || n > 65535) report(ctx, path, `port "${k}" must be a number 1-65535`, { atKey: true });
+            if (!/^\d+$/.test(k) || n < 1 || n > 65535)
+              report(ctx, path, `port "${k}" must be a number 1-65535`, { atKey: true });
           }),
         ),
       ),
     }),
     (pa, path, ctx) => {
       if (pa.portLevelMtls && !Object.keys(pa.selector?.matchLabels ?? {}).length) {
-        report(ctx, [...path, 'portLevelMtls'], 'portLevelMtls needs a selector: namespace- and mesh-wide policies cannot set per-port modes', {
-          atKey: true,
-        });
+        report(
+          ctx,
+          [...path, 'portLevelMtls'],
+          'portLevelMtls needs a selector: namespace- and mesh-wide policies cannot set per-port modes',
+          {
+            atKey: true,
+          },
+        );
       }
       if (pa.portLevelMtls && Object.keys(pa.portLevelMtls).length === 0) {
         report(ctx, [...path, 'portLevelMtls'], 'portLevelMtls, if given, must list at least one port');
@@ -113,9 +119,13 @@ const rule = (): Schema<Rule> =>
 
 /** Keys of `when` conditions (istio.io reference: authorization conditions). */
 function conditionKeyProblem(key: string): string | undefined {
-  const mapKey = /^(request\.headers|request\.auth\.claims|experimental\.envoy\.filters\.[\w.]+)((\[[^\]]+\])+)$/.exec(key);
+  const mapKey =
+    /^(request\.headers|request\.auth\.claims|experimental\.envoy\.filters\.[\w.]+)((\[[^\]]+\])+)$/.exec(
+      key,
+    );
   if (mapKey) return undefined;
-  if (/^(request\.headers|request\.auth\.claims)(\[\])?$/.test(key)) return `key "${key}" needs a name in brackets, e.g. ${key.replace('[]', '')}[x-token]`;
+  if (/^(request\.headers|request\.auth\.claims)(\[\])?$/.test(key))
+    return `key "${key}" needs a name in brackets, e.g. ${key.replace('[]', '')}[x-token]`;
   const plain = [
     'source.ip',
     'remote.ip',
@@ -147,18 +157,33 @@ function checkConditionValues(c: Condition, path: FieldPath, ctx: CheckContext):
 }
 
 function checkRule(r: Rule, path: FieldPath, ctx: CheckContext, custom: boolean): void {
-  if (r.from && r.from.length === 0) report(ctx, [...path, 'from'], '`from` must not be empty (omit it to match any source)');
-  if (r.to && r.to.length === 0) report(ctx, [...path, 'to'], '`to` must not be empty (omit it to match any operation)');
+  if (r.from && r.from.length === 0)
+    report(ctx, [...path, 'from'], '`from` must not be empty (omit it to match any source)');
+  if (r.to && r.to.length === 0)
+    report(ctx, [...path, 'to'], '`to` must not be empty (omit it to match any operation)');
   r.from?.forEach((f, i) => {
     const at = [...path, 'from', i, 'source'];
     const s = f.source;
     if (Object.keys(s).length === 0) report(ctx, at, '`source` must set at least one field');
-    if ((s.serviceAccounts?.length || s.notServiceAccounts?.length) && (s.principals?.length || s.notPrincipals?.length || s.namespaces?.length || s.notNamespaces?.length)) {
-      report(ctx, [...at, s.serviceAccounts ? 'serviceAccounts' : 'notServiceAccounts'], 'serviceAccounts cannot be combined with principals or namespaces', { atKey: true });
+    if (
+      (s.serviceAccounts?.length || s.notServiceAccounts?.length) &&
+      (s.principals?.length || s.notPrincipals?.length || s.namespaces?.length || s.notNamespaces?.length)
+    ) {
+      report(
+        ctx,
+        [...at, s.serviceAccounts ? 'serviceAccounts' : 'notServiceAccounts'],
+        'serviceAccounts cannot be combined with principals or namespaces',
+        { atKey: true },
+      );
     }
     for (const field of ['serviceAccounts', 'notServiceAccounts'] as const) {
       s[field]?.forEach((sa, j) => {
-        if (!/^[a-z0-9-]+\/[a-z0-9.-]+$/.test(sa)) report(ctx, [...at, field, j], `service account "${sa}" must be <namespace>/<name>, without wildcards`);
+        if (!/^[a-z0-9-]+\/[a-z0-9.-]+$/.test(sa))
+          report(
+            ctx,
+            [...at, field, j],
+            `service account "${sa}" must be <namespace>/<name>, without wildcards`,
+          );
       });
     }
     for (const field of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const) {
@@ -170,12 +195,18 @@ function checkRule(r: Rule, path: FieldPath, ctx: CheckContext, custom: boolean)
     for (const field of ['principals', 'notPrincipals'] as const) {
       s[field]?.forEach((p, j) => {
         if (p.startsWith('spiffe://')) {
-          report(ctx, [...at, field, j], `principals are written without "spiffe://": "${p.slice(9)}"`, { fix: `write "${p.slice(9)}"` });
+          report(ctx, [...at, field, j], `principals are written without "spiffe://": "${p.slice(9)}"`, {
+            fix: `write "${p.slice(9)}"`,
+          });
         }
       });
     }
     if (custom && (s.requestPrincipals || s.notRequestPrincipals)) {
-      report(ctx, at, 'CUSTOM policies cannot match requestPrincipals (the JWT is checked after the external authorizer)');
+      report(
+        ctx,
+        at,
+        'CUSTOM policies cannot match requestPrincipals (the JWT is checked after the external authorizer)',
+      );
     }
   });
   r.to?.forEach((t, i) => {
@@ -184,7 +215,8 @@ function checkRule(r: Rule, path: FieldPath, ctx: CheckContext, custom: boolean)
     if (Object.keys(o).length === 0) report(ctx, at, '`operation` must set at least one field');
     for (const field of ['ports', 'notPorts'] as const) {
       o[field]?.forEach((p, j) => {
-        if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) report(ctx, [...at, field, j], `port "${p}" must be a number 1-65535`);
+        if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535)
+          report(ctx, [...at, field, j], `port "${p}" must be a number 1-65535`);
       });
     }
     for (const field of ['paths', 'notPaths'] as const) {
@@ -203,9 +235,14 @@ function checkRule(r: Rule, path: FieldPath, ctx: CheckContext, custom: boolean)
     const at = [...path, 'when', i];
     const p = conditionKeyProblem(c.key);
     if (p) report(ctx, [...at, 'key'], p);
-    if (!c.values?.length && !c.notValues?.length) report(ctx, at, `condition "${c.key}" needs values or notValues`, { code: 'MissingField' });
+    if (!c.values?.length && !c.notValues?.length)
+      report(ctx, at, `condition "${c.key}" needs values or notValues`, { code: 'MissingField' });
     if (custom && c.key.startsWith('request.auth.')) {
-      report(ctx, [...at, 'key'], `CUSTOM policies cannot use ${c.key} (the JWT is checked after the external authorizer)`);
+      report(
+        ctx,
+        [...at, 'key'],
+        `CUSTOM policies cannot use ${c.key} (the JWT is checked after the external authorizer)`,
+      );
     }
     checkConditionValues(c, at, ctx);
   });
@@ -225,13 +262,32 @@ export const authorizationPolicySpec = (): Schema<AuthorizationPolicySpec> =>
       checkTargeting(ap, path, ctx);
       const action = ap.action ?? 'ALLOW';
       if (action === 'CUSTOM') {
-        if (!ap.provider) report(ctx, [...path, 'provider'], 'action CUSTOM needs provider: {name: <extension provider in the mesh config>}', { code: 'MissingField' });
-        if (!ap.rules) report(ctx, [...path, 'rules'], 'a CUSTOM policy without rules never triggers; add `rules: [{}]` to check every request', { code: 'MissingField' });
+        if (!ap.provider)
+          report(
+            ctx,
+            [...path, 'provider'],
+            'action CUSTOM needs provider: {name: <extension provider in the mesh config>}',
+            { code: 'MissingField' },
+          );
+        if (!ap.rules)
+          report(
+            ctx,
+            [...path, 'rules'],
+            'a CUSTOM policy without rules never triggers; add `rules: [{}]` to check every request',
+            { code: 'MissingField' },
+          );
       } else if (ap.provider) {
-        report(ctx, [...path, 'provider'], `provider is only for action CUSTOM, not ${action}`, { atKey: true });
+        report(ctx, [...path, 'provider'], `provider is only for action CUSTOM, not ${action}`, {
+          atKey: true,
+        });
       }
       if (action === 'DENY' && !ap.rules) {
-        report(ctx, [...path, 'rules'], 'a DENY policy without rules has no effect; add rules saying what to deny', { code: 'MissingField' });
+        report(
+          ctx,
+          [...path, 'rules'],
+          'a DENY policy without rules has no effect; add rules saying what to deny',
+          { code: 'MissingField' },
+        );
       }
       ap.rules?.forEach((r, i) => {
         checkRule(r, [...path, 'rules', i], ctx, action === 'CUSTOM');
@@ -248,11 +304,18 @@ function jwksProblem(text: string): string | undefined {
     return `jwks is not valid JSON: ${(e as Error).message}`;
   }
   const keys = (set as { keys?: unknown })?.keys;
-  if (!Array.isArray(keys) || keys.length === 0) return 'jwks must be a JWK Set: {"keys": [ ... ]} with at least one key';
-  const needs: Record<string, string[]> = { RSA: ['n', 'e'], EC: ['crv', 'x', 'y'], OKP: ['crv', 'x'], oct: ['k'] };
+  if (!Array.isArray(keys) || keys.length === 0)
+    return 'jwks must be a JWK Set: {"keys": [ ... ]} with at least one key';
+  const needs: Record<string, string[]> = {
+    RSA: ['n', 'e'],
+    EC: ['crv', 'x', 'y'],
+    OKP: ['crv', 'x'],
+    oct: ['k'],
+  };
   for (const [i, k] of keys.entries()) {
     const kty = (k as { kty?: unknown })?.kty;
-    if (typeof kty !== 'string' || !(kty in needs)) return `jwks key ${i} has kty ${JSON.stringify(kty)}; expected RSA, EC, OKP or oct`;
+    if (typeof kty !== 'string' || !(kty in needs))
+      return `jwks key ${i} has kty ${JSON.stringify(kty)}; expected RSA, EC, OKP or oct`;
     const missing = needs[kty]!.filter((m) => typeof (k as Record<string, unknown>)[m] !== 'string');
     if (missing.length) return `jwks key ${i} (${kty}) is missing ${missing.join(', ')}`;
   }
@@ -283,24 +346,40 @@ const jwtRule = (): Schema<JWTRule> =>
           if (p) report(ctx, path, p);
         }),
       ),
-      fromHeaders: opt(arrayOf(object<{ name: string; prefix?: string }>({ name: req(headerName('header', { lowercase: 'warning' })), prefix: opt(str()) }))),
+      fromHeaders: opt(
+        arrayOf(
+          object<{ name: string; prefix?: string }>({
+            name: req(headerName('header', { lowercase: 'warning' })),
+            prefix: opt(str()),
+          }),
+        ),
+      ),
       fromParams: opt(strings()),
       fromCookies: opt(strings()),
       outputPayloadToHeader: opt(headerName('header', { lowercase: 'warning' })),
       forwardOriginalToken: opt(bool()),
       outputClaimToHeaders: opt(
         arrayOf(
-          object<{ header: string; claim: string }>({ header: req(headerName('header', { lowercase: 'warning' })), claim: req(str({ nonEmpty: true })) }),
+          object<{ header: string; claim: string }>({
+            header: req(headerName('header', { lowercase: 'warning' })),
+            claim: req(str({ nonEmpty: true })),
+          }),
         ),
       ),
       timeout: opt(duration()),
     }),
     (r, path, ctx) => {
-      if (r.jwks && r.jwksUri) report(ctx, [...path, 'jwksUri'], 'set either jwks or jwksUri, not both', { atKey: true });
+      if (r.jwks && r.jwksUri)
+        report(ctx, [...path, 'jwksUri'], 'set either jwks or jwksUri, not both', { atKey: true });
       const seen = new Set<string>();
       r.outputClaimToHeaders?.forEach((o, i) => {
         const h = o.header.toLowerCase();
-        if (seen.has(h)) report(ctx, [...path, 'outputClaimToHeaders', i, 'header'], `header "${o.header}" is set by more than one claim`);
+        if (seen.has(h))
+          report(
+            ctx,
+            [...path, 'outputClaimToHeaders', i, 'header'],
+            `header "${o.header}" is set by more than one claim`,
+          );
         seen.add(h);
       });
     },

@@ -1,7 +1,16 @@
 // Istio's StringMatch (`exact`, `prefix` or `regex` in RE2), as used in HTTP matches and CORS origins.
 
 import type { FieldPath } from '../messages.js';
-import { custom, type Field, isPlainObject, object, opt, report, type Schema, str } from '../schema/schema.js';
+import {
+  custom,
+  type Field,
+  isPlainObject,
+  object,
+  opt,
+  report,
+  type Schema,
+  str,
+} from '../schema/schema.js';
 import type { StringMatch } from '../types/networking.js';
 import { re2 } from './common.js';
 
@@ -38,11 +47,10 @@ export function stringMatch(opts: StringMatchOptions = {}): Schema<StringMatch> 
     if (set.length === 0) {
       if (opts.allowPresence) return true;
       report(ctx, path, 'must set one of exact, prefix or regex', { code: 'MissingField' });
-      return false;
+      return true;
     }
     if (m.prefix === '' && !opts.allowEmptyPrefix) {
       report(ctx, [...path, 'prefix'], 'prefix must not be empty');
-      return false;
     }
     return true;
   });

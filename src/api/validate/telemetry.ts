@@ -1,7 +1,27 @@
 // Telemetry: tracing, metrics and access logging overrides, with Istio's rules on providers and tags.
 
-import { arrayOf, bool, enumOf, mapOf, num, object, opt, refine, report, req, type Schema, str } from '../schema/schema.js';
-import type { AccessLoggingConfig, MetricsConfig, MetricsOverrides, ProviderRef, TelemetrySpec, TracingConfig } from '../types/telemetry.js';
+import {
+  arrayOf,
+  bool,
+  enumOf,
+  mapOf,
+  num,
+  object,
+  opt,
+  refine,
+  report,
+  req,
+  type Schema,
+  str,
+} from '../schema/schema.js';
+import type {
+  AccessLoggingConfig,
+  MetricsConfig,
+  MetricsOverrides,
+  ProviderRef,
+  TelemetrySpec,
+  TracingConfig,
+} from '../types/telemetry.js';
 import { duration, labelSelector, targetRef } from './common.js';
 
 const MODES = ['CLIENT_AND_SERVER', 'CLIENT', 'SERVER'] as const;
@@ -16,13 +36,24 @@ const customTag = (): Schema<CustomTag> =>
     object<CustomTag>(
       {
         literal: opt(object<{ value: string }>({ value: req(str()) })),
-        environment: opt(object<{ name: string; defaultValue?: string }>({ name: req(str({ nonEmpty: true })), defaultValue: opt(str()) })),
-        header: opt(object<{ name: string; defaultValue?: string }>({ name: req(str({ nonEmpty: true })), defaultValue: opt(str()) })),
+        environment: opt(
+          object<{ name: string; defaultValue?: string }>({
+            name: req(str({ nonEmpty: true })),
+            defaultValue: opt(str()),
+          }),
+        ),
+        header: opt(
+          object<{ name: string; defaultValue?: string }>({
+            name: req(str({ nonEmpty: true })),
+            defaultValue: opt(str()),
+          }),
+        ),
       },
       { oneOf: [['literal', 'environment', 'header']] },
     ),
     (t, path, ctx) => {
-      if (!t.literal && !t.environment && !t.header) report(ctx, path, 'a custom tag needs literal, environment or header', { code: 'MissingField' });
+      if (!t.literal && !t.environment && !t.header)
+        report(ctx, path, 'a custom tag needs literal, environment or header', { code: 'MissingField' });
     },
   );
 
@@ -37,7 +68,8 @@ const tracing = (): Schema<TracingConfig> =>
       useRequestIdForTraceSampling: opt(bool()),
     }),
     (t, path, ctx) => {
-      if ((t.providers?.length ?? 0) > 1) report(ctx, [...path, 'providers'], 'only one tracing provider can be used (as in Istio)');
+      if ((t.providers?.length ?? 0) > 1)
+        report(ctx, [...path, 'providers'], 'only one tracing provider can be used (as in Istio)');
     },
   );
 
@@ -60,26 +92,46 @@ const override = (): Schema<MetricsOverrides> =>
     object<MetricsOverrides>({
       match: opt(
         object<NonNullable<MetricsOverrides['match']>>(
-          { metric: opt(enumOf(METRICS)), customMetric: opt(str({ nonEmpty: true })), mode: opt(enumOf(MODES)) },
+          {
+            metric: opt(enumOf(METRICS)),
+            customMetric: opt(str({ nonEmpty: true })),
+            mode: opt(enumOf(MODES)),
+          },
           { oneOf: [['metric', 'customMetric']] },
         ),
       ),
       disabled: opt(bool()),
       tagOverrides: opt(
-        mapOf(object<{ operation?: 'UPSERT' | 'REMOVE'; value?: string }>({ operation: opt(enumOf(['UPSERT', 'REMOVE'])), value: opt(str()) })),
+        mapOf(
+          object<{ operation?: 'UPSERT' | 'REMOVE'; value?: string }>({
+            operation: opt(enumOf(['UPSERT', 'REMOVE'])),
+            value: opt(str()),
+          }),
+        ),
       ),
     }),
     (o, path, ctx) => {
       for (const [tag, t] of Object.entries(o.tagOverrides ?? {})) {
         const op = t.operation ?? 'UPSERT';
-        if (op === 'UPSERT' && !t.value) report(ctx, [...path, 'tagOverrides', tag], `tag "${tag}": UPSERT needs a value (a CEL expression)`, { code: 'MissingField' });
-        if (op === 'REMOVE' && t.value) report(ctx, [...path, 'tagOverrides', tag, 'value'], `tag "${tag}": REMOVE takes no value`);
+        if (op === 'UPSERT' && !t.value)
+          report(
+            ctx,
+            [...path, 'tagOverrides', tag],
+            `tag "${tag}": UPSERT needs a value (a CEL expression)`,
+            { code: 'MissingField' },
+          );
+        if (op === 'REMOVE' && t.value)
+          report(ctx, [...path, 'tagOverrides', tag, 'value'], `tag "${tag}": REMOVE takes no value`);
       }
     },
   );
 
 const metrics = (): Schema<MetricsConfig> =>
-  object<MetricsConfig>({ providers: opt(providers()), overrides: opt(arrayOf(override())), reportingInterval: opt(duration()) });
+  object<MetricsConfig>({
+    providers: opt(providers()),
+    overrides: opt(arrayOf(override())),
+    reportingInterval: opt(duration()),
+  });
 
 const accessLogging = (): Schema<AccessLoggingConfig> =>
   object<AccessLoggingConfig>({
@@ -100,7 +152,9 @@ export const telemetrySpec = (): Schema<TelemetrySpec> =>
       accessLogging: opt(arrayOf(accessLogging())),
     }),
     (t, path, ctx) => {
-      if (t.selector && (t.targetRef || t.targetRefs?.length)) report(ctx, [...path, 'selector'], 'set either selector or targetRef(s), not both', { atKey: true });
-      if ((t.tracing?.length ?? 0) > 1) report(ctx, [...path, 'tracing'], 'only one tracing configuration is supported (as in Istio)');
+      if (t.selector && (t.targetRef || t.targetRefs?.length))
+        report(ctx, [...path, 'selector'], 'set either selector or targetRef(s), not both', { atKey: true });
+      if ((t.tracing?.length ?? 0) > 1)
+        report(ctx, [...path, 'tracing'], 'only one tracing configuration is supported (as in Istio)');
     },
   );

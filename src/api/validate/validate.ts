@@ -16,7 +16,7 @@ import {
   type Schema,
   str,
 } from '../schema/schema.js';
-import { type KindName, type KindSpecs, KINDS, kindInfo } from '../types/index.js';
+import { KINDS, type KindName, type KindSpecs, kindInfo } from '../types/index.js';
 import { DEFAULT_NAMESPACE, type ObjectMeta, type Resource, refKey, refOf } from '../types/meta.js';
 import { labels } from './common.js';
 import { destinationRuleSpec } from './destination-rule.js';
@@ -66,11 +66,17 @@ function nameProblem(kind: string, name: string): string | undefined {
   switch (kind) {
     case 'Gateway':
     case 'Namespace':
-      return isDns1123Label(name) ? undefined : `${kind} name "${name}" must be a lowercase DNS label (a-z, 0-9, "-", at most 63)`;
+      return isDns1123Label(name)
+        ? undefined
+        : `${kind} name "${name}" must be a lowercase DNS label (a-z, 0-9, "-", at most 63)`;
     case 'Service':
-      return isDns1035Label(name) ? undefined : `Service name "${name}" must be a DNS-1035 label (start with a letter; a-z, 0-9, "-", at most 63)`;
+      return isDns1035Label(name)
+        ? undefined
+        : `Service name "${name}" must be a DNS-1035 label (start with a letter; a-z, 0-9, "-", at most 63)`;
     default:
-      return isDns1123Subdomain(name) ? undefined : `name "${name}" must be a lowercase DNS name (a-z, 0-9, "-" and ".", at most 253)`;
+      return isDns1123Subdomain(name)
+        ? undefined
+        : `name "${name}" must be a lowercase DNS name (a-z, 0-9, "-" and ".", at most 253)`;
   }
 }
 
@@ -102,7 +108,10 @@ function toMessage(issue: Issue, loaded: LoadedResource): ConfigMessage {
     severity: issue.severity,
     code: issue.code,
     message: issue.message,
-    position: loaded.positionOf(issue.path, { atKey: issue.atKey ?? false, ...(issue.inner ? { inner: issue.inner } : {}) }),
+    position: loaded.positionOf(issue.path, {
+      atKey: issue.atKey ?? false,
+      ...(issue.inner ? { inner: issue.inner } : {}),
+    }),
     resource: { kind: r.kind, namespace: r.metadata?.namespace ?? DEFAULT_NAMESPACE, name },
     path: formatPath(issue.path),
     ...(issue.fix ? { fix: issue.fix } : {}),
@@ -113,8 +122,18 @@ function toMessage(issue: Issue, loaded: LoadedResource): ConfigMessage {
 function downgradeIgnored(issue: Issue, kind: string): Issue {
   const group = kindInfo(kind)?.group;
   const last = issue.path[issue.path.length - 1];
-  if ((group === '' || group === 'apps') && issue.code === ValidationCode.UnknownField && typeof last === 'string' && IGNORED_KUBERNETES_FIELDS.has(last)) {
-    return { ...issue, severity: 'warning', code: ValidationCode.Ignored, message: `"${last}" is a Kubernetes field that Trellis ignores` };
+  if (
+    (group === '' || group === 'apps') &&
+    issue.code === ValidationCode.UnknownField &&
+    typeof last === 'string' &&
+    IGNORED_KUBERNETES_FIELDS.has(last)
+  ) {
+    return {
+      ...issue,
+      severity: 'warning',
+      code: ValidationCode.Ignored,
+      message: `"${last}" is a Kubernetes field that Trellis ignores`,
+    };
   }
   return issue;
 }
@@ -133,14 +152,22 @@ export function validateResource(input: LoadedResource | Resource): ConfigMessag
     issues: [],
   };
   if (!info) {
-    report(ctx, ['kind'], `unknown kind "${kind}" (Trellis reads ${Object.keys(KINDS).join(', ')})`, { code: ValidationCode.UnknownKind });
+    report(ctx, ['kind'], `unknown kind "${kind}" (Trellis reads ${Object.keys(KINDS).join(', ')})`, {
+      code: ValidationCode.UnknownKind,
+    });
   } else {
     const version = String(r.apiVersion ?? '');
     const expected = info.versions.map((v) => (info.group ? `${info.group}/${v}` : v));
     if (!expected.includes(version)) {
-      report(ctx, ['apiVersion'], `apiVersion "${version}" is not served for ${kind}; use one of ${expected.join(', ')}`, { code: ValidationCode.UnservedVersion });
+      report(
+        ctx,
+        ['apiVersion'],
+        `apiVersion "${version}" is not served for ${kind}; use one of ${expected.join(', ')}`,
+        { code: ValidationCode.UnservedVersion },
+      );
     }
-    if (r.metadata === undefined) report(ctx, ['metadata'], 'metadata (with a name) is missing', { code: ValidationCode.MissingField });
+    if (r.metadata === undefined)
+      report(ctx, ['metadata'], 'metadata (with a name) is missing', { code: ValidationCode.MissingField });
     else metadataSchema(kind).check(r.metadata, ['metadata'], ctx);
     const spec = r.spec ?? {};
     specSchema(kind as KindName).check(spec, ['spec'], ctx);

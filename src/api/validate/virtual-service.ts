@@ -11,6 +11,7 @@ import {
   object,
   opt,
   refine,
+  refineAlways,
   report,
   req,
   type Schema,
@@ -116,17 +117,26 @@ const matchRequest = (): Schema<HTTPMatchRequest> =>
     (m, path, ctx) => {
       for (const key of ['uri', 'scheme', 'method', 'authority'] as const) {
         if (m.headers && key in m.headers) {
-          report(ctx, [...path, 'headers', key], `"${key}" is ignored under headers; match it with the "${key}" field`, {
-            severity: 'warning',
-            atKey: true,
-          });
+          report(
+            ctx,
+            [...path, 'headers', key],
+            `"${key}" is ignored under headers; match it with the "${key}" field`,
+            {
+              severity: 'warning',
+              atKey: true,
+            },
+          );
         }
       }
     },
   );
 
 const routeDestination = (): Schema<HTTPRouteDestination> =>
-  object<HTTPRouteDestination>({ destination: req(destination()), weight: opt(int({ min: 0, max: 100 })), headers: opt(headers()) });
+  object<HTTPRouteDestination>({
+    destination: req(destination()),
+    weight: opt(int({ min: 0, max: 100 })),
+    headers: opt(headers()),
+  });
 
 const redirect = (): Schema<HTTPRedirect> =>
   refine(
@@ -151,7 +161,12 @@ const redirect = (): Schema<HTTPRedirect> =>
 const directResponse = (): Schema<HTTPDirectResponse> =>
   object<HTTPDirectResponse>({
     status: req(int({ min: 200, max: 599 })),
-    body: opt(object<{ string?: string; bytes?: string }>({ string: opt(str()), bytes: opt(str()) }, { oneOf: [['string', 'bytes']] })),
+    body: opt(
+      object<{ string?: string; bytes?: string }>(
+        { string: opt(str()), bytes: opt(str()) },
+        { oneOf: [['string', 'bytes']] },
+      ),
+    ),
   });
 
 const delegate = (): Schema<Delegate> =>
@@ -186,12 +201,20 @@ const retries = (): Schema<HTTPRetry> =>
     }),
     (r, path, ctx) => {
       if (r.attempts === 0 && (r.perTryTimeout || r.retryOn || r.retryRemoteLocalities !== undefined)) {
-        report(ctx, [...path, 'attempts'], 'retry settings are given but attempts is 0, which disables retries');
+        report(
+          ctx,
+          [...path, 'attempts'],
+          'retry settings are given but attempts is 0, which disables retries',
+        );
       }
       for (const policy of (r.retryOn ?? '').split(',').filter((p) => p !== '')) {
         const code = Number(policy.trim());
         if (!RETRY_ON.has(policy.trim()) && !(Number.isInteger(code) && code >= 100 && code <= 599)) {
-          report(ctx, [...path, 'retryOn'], `"${policy}" is not a valid retryOn policy (Envoy's x-envoy-retry-on or x-envoy-retry-grpc-on values, or an HTTP status code)`);
+          report(
+            ctx,
+            [...path, 'retryOn'],
+            `"${policy}" is not a valid retryOn policy (Envoy's x-envoy-retry-on or x-envoy-retry-grpc-on values, or an HTTP status code)`,
+          );
         }
       }
     },
@@ -212,7 +235,12 @@ const fault = (): Schema<HTTPFaultInjection> =>
             { oneOf: [['fixedDelay', 'exponentialDelay']] },
           ),
           (d, path, ctx) => {
-            if (d.exponentialDelay) report(ctx, [...path, 'exponentialDelay'], 'exponentialDelay is not supported (Istio does not implement it); use fixedDelay');
+            if (d.exponentialDelay)
+              report(
+                ctx,
+                [...path, 'exponentialDelay'],
+                'exponentialDelay is not supported (Istio does not implement it); use fixedDelay',
+              );
             else if (!d.fixedDelay) report(ctx, path, 'delay needs fixedDelay', { code: 'MissingField' });
           },
         ),
@@ -229,7 +257,12 @@ const fault = (): Schema<HTTPFaultInjection> =>
             { oneOf: [['httpStatus', 'grpcStatus', 'http2Error']] },
           ),
           (a, path, ctx) => {
-            if (a.http2Error) report(ctx, [...path, 'http2Error'], 'http2Error aborts are not supported (nor by Istio); use httpStatus');
+            if (a.http2Error)
+              report(
+                ctx,
+                [...path, 'http2Error'],
+                'http2Error aborts are not supported (nor by Istio); use httpStatus',
+              );
             else if (a.httpStatus === undefined && !a.grpcStatus) {
               report(ctx, path, 'abort needs httpStatus or grpcStatus', { code: 'MissingField' });
             }
@@ -249,7 +282,8 @@ const corsPolicy = (): Schema<CorsPolicy> =>
     allowMethods: opt(
       refine(arrayOf(str()), (v, path, ctx) => {
         v.forEach((m, i) => {
-          if (!METHODS.includes(m)) report(ctx, [...path, i], `"${m}" is not a supported HTTP method (${METHODS.join(', ')})`);
+          if (!METHODS.includes(m))
+            report(ctx, [...path, i], `"${m}" is not a supported HTTP method (${METHODS.join(', ')})`);
         });
       }),
     ),
@@ -268,7 +302,11 @@ function checkWeights(route: { weight?: number }[], path: FieldPath, ctx: CheckC
   if (route.length < 2) return;
   const total = route.reduce((sum, d) => sum + (d.weight ?? 0), 0);
   if (total !== 100) {
-    report(ctx, path, `weights must add up to 100 when there is more than one destination, got ${total} (${route.map((d) => d.weight ?? 0).join(' + ')})`);
+    report(
+      ctx,
+      path,
+      `weights must add up to 100 when there is more than one destination, got ${total} (${route.map((d) => d.weight ?? 0).join(' + ')})`,
+    );
   }
 }
 
@@ -298,22 +336,46 @@ const httpRoute = (): Schema<HTTPRoute> =>
       { oneOf: [['mirror', 'mirrors']] },
     ),
     (r, path, ctx) => {
-      const actions = ACTIONS.filter((a) => (a === 'route' ? (r.route?.length ?? 0) > 0 : r[a] !== undefined));
+      const actions = ACTIONS.filter((a) =>
+        a === 'route' ? (r.route?.length ?? 0) > 0 : r[a] !== undefined,
+      );
       if (actions.length === 0) {
-        report(ctx, path, 'an HTTP route needs one action: route, redirect, directResponse or delegate', { code: 'MissingField' });
+        report(ctx, path, 'an HTTP route needs one action: route, redirect, directResponse or delegate', {
+          code: 'MissingField',
+        });
       } else if (actions.length > 1) {
-        report(ctx, [...path, actions[1]!], `an HTTP route takes exactly one action, got ${actions.join(' and ')}`, { atKey: true });
+        report(
+          ctx,
+          [...path, actions[1]!],
+          `an HTTP route takes exactly one action, got ${actions.join(' and ')}`,
+          { atKey: true },
+        );
       }
-      if (r.redirect && r.rewrite) report(ctx, [...path, 'rewrite'], 'rewrite cannot be combined with redirect', { atKey: true });
+      if (r.redirect && r.rewrite)
+        report(ctx, [...path, 'rewrite'], 'rewrite cannot be combined with redirect', { atKey: true });
       if ((r.redirect || r.directResponse) && r.fault) {
-        report(ctx, [...path, 'fault'], `fault cannot be combined with ${r.redirect ? 'redirect' : 'directResponse'}`, { atKey: true });
+        report(
+          ctx,
+          [...path, 'fault'],
+          `fault cannot be combined with ${r.redirect ? 'redirect' : 'directResponse'}`,
+          { atKey: true },
+        );
       }
-      if (r.directResponse && r.rewrite) report(ctx, [...path, 'rewrite'], 'rewrite cannot be combined with directResponse', { atKey: true });
-      const authority = [r.rewrite?.authority, ...Object.keys(r.headers?.request?.set ?? {}), ...Object.keys(r.headers?.request?.add ?? {})]
+      if (r.directResponse && r.rewrite)
+        report(ctx, [...path, 'rewrite'], 'rewrite cannot be combined with directResponse', { atKey: true });
+      const authority = [
+        r.rewrite?.authority,
+        ...Object.keys(r.headers?.request?.set ?? {}),
+        ...Object.keys(r.headers?.request?.add ?? {}),
+      ]
         .filter((h): h is string => h !== undefined)
         .filter((h, i) => i === 0 || [':authority', 'host'].includes(h.toLowerCase()));
       if (r.rewrite?.authority !== undefined && authority.length > 1) {
-        report(ctx, [...path, 'headers', 'request'], 'the authority is rewritten twice (rewrite.authority and a host/:authority header)');
+        report(
+          ctx,
+          [...path, 'headers', 'request'],
+          'the authority is rewritten twice (rewrite.authority and a host/:authority header)',
+        );
       }
       if (r.route) checkWeights(r.route, [...path, 'route'], ctx);
     },
@@ -348,7 +410,10 @@ const tlsRoute = (): Schema<TLSRoute> =>
       route: opt(arrayOf(routeDestinationL4())),
     }),
     (r, path, ctx) => {
-      if (!r.route?.length) report(ctx, [...path, 'route'], 'a TLS route needs at least one destination', { code: 'MissingField' });
+      if (!r.route?.length)
+        report(ctx, [...path, 'route'], 'a TLS route needs at least one destination', {
+          code: 'MissingField',
+        });
       else checkWeights(r.route, [...path, 'route'], ctx);
     },
   );
@@ -371,23 +436,39 @@ const tcpRoute = (): Schema<TCPRoute> =>
       route: opt(arrayOf(routeDestinationL4())),
     }),
     (r, path, ctx) => {
-      if (!r.route?.length) report(ctx, [...path, 'route'], 'a TCP route needs at least one destination', { code: 'MissingField' });
+      if (!r.route?.length)
+        report(ctx, [...path, 'route'], 'a TCP route needs at least one destination', {
+          code: 'MissingField',
+        });
       else checkWeights(r.route, [...path, 'route'], ctx);
     },
   );
 
-function checkSpec(vs: VirtualServiceSpec, path: FieldPath, ctx: CheckContext): void {
-  const hosts = vs.hosts ?? [];
-  const gateways = vs.gateways ?? [];
-  // A VirtualService without hosts is a delegate: it is only reached through another one's `delegate`.
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+/** Hosts and gateways, checked even when routes have errors (it only trusts what it type-checks itself). */
+function checkHosts(
+  vs: Partial<Record<keyof VirtualServiceSpec, unknown>>,
+  path: FieldPath,
+  ctx: CheckContext,
+): void {
+  const hosts = strings(vs.hosts);
+  const gateways = strings(vs.gateways);
   const isDelegate = hosts.length === 0;
   if (isDelegate) {
-    if (gateways.length) report(ctx, [...path, 'gateways'], 'a delegate VirtualService (one without hosts) must not list gateways');
-    if (vs.tls?.length) report(ctx, [...path, 'tls'], 'a delegate VirtualService (one without hosts) cannot have tls routes');
-    if (vs.tcp?.length) report(ctx, [...path, 'tcp'], 'a delegate VirtualService (one without hosts) cannot have tcp routes');
+    if (gateways.length)
+      report(
+        ctx,
+        [...path, 'gateways'],
+        'a delegate VirtualService (one without hosts) must not list gateways',
+      );
+    if (Array.isArray(vs.tls) && vs.tls.length)
+      report(ctx, [...path, 'tls'], 'a delegate VirtualService (one without hosts) cannot have tls routes');
+    if (Array.isArray(vs.tcp) && vs.tcp.length)
+      report(ctx, [...path, 'tcp'], 'a delegate VirtualService (one without hosts) cannot have tcp routes');
   }
   const appliesToMesh = gateways.length === 0 || gateways.includes('mesh');
-  const appliesToGateway = gateways.some((g) => g !== 'mesh');
   let hostsValid = true;
   hosts.forEach((h, i) => {
     const p = wildcardDomainError(h);
@@ -395,9 +476,14 @@ function checkSpec(vs: VirtualServiceSpec, path: FieldPath, ctx: CheckContext): 
       report(ctx, [...path, 'hosts', i], p);
       hostsValid = false;
     } else if (h === '*' && appliesToMesh) {
-      report(ctx, [...path, 'hosts', i], 'host "*" is not allowed for VirtualServices bound to the mesh (sidecars); bind it to a gateway or name the hosts', {
-        fix: 'add `gateways: [<your-gateway>]` or list the service hosts',
-      });
+      report(
+        ctx,
+        [...path, 'hosts', i],
+        'host "*" is not allowed for VirtualServices bound to the mesh (sidecars); bind it to a gateway or name the hosts',
+        {
+          fix: 'add `gateways: [<your-gateway>]` or list the service hosts',
+        },
+      );
       hostsValid = false;
     }
   });
@@ -405,27 +491,52 @@ function checkSpec(vs: VirtualServiceSpec, path: FieldPath, ctx: CheckContext): 
     for (let i = 0; i < hosts.length; i++) {
       for (let j = i + 1; j < hosts.length; j++) {
         if (hostCovers(hosts[i]!, hosts[j]!) || hostCovers(hosts[j]!, hosts[i]!)) {
-          report(ctx, [...path, 'hosts', j], `duplicate hosts in VirtualService: "${hosts[i]}" and "${hosts[j]}"`);
+          report(
+            ctx,
+            [...path, 'hosts', j],
+            `duplicate hosts in VirtualService: "${hosts[i]}" and "${hosts[j]}"`,
+          );
         }
       }
     }
   }
+}
+
+function checkSpec(vs: VirtualServiceSpec, path: FieldPath, ctx: CheckContext): void {
+  const hosts = vs.hosts ?? [];
+  const gateways = vs.gateways ?? [];
+  const isDelegate = hosts.length === 0;
+  const appliesToGateway = gateways.some((g) => g !== 'mesh');
   if (!vs.http?.length && !vs.tcp?.length && !vs.tls?.length) {
     report(ctx, path, 'a VirtualService needs http, tcp or tls routes', { code: 'MissingField' });
   }
   vs.http?.forEach((r, i) => {
     if (r.delegate && !appliesToGateway) {
-      report(ctx, [...path, 'http', i, 'delegate'], 'delegate only applies to VirtualServices bound to a gateway', { atKey: true });
+      report(
+        ctx,
+        [...path, 'http', i, 'delegate'],
+        'delegate only applies to VirtualServices bound to a gateway',
+        { atKey: true },
+      );
     }
     if (r.delegate && isDelegate) {
-      report(ctx, [...path, 'http', i, 'delegate'], 'a delegate VirtualService cannot delegate again (one level only)', { atKey: true });
+      report(
+        ctx,
+        [...path, 'http', i, 'delegate'],
+        'a delegate VirtualService cannot delegate again (one level only)',
+        { atKey: true },
+      );
     }
   });
   vs.tls?.forEach((r, i) => {
     r.match.forEach((m, j) => {
       m.sniHosts.forEach((sni, k) => {
         if (!hosts.some((h) => hostCovers(h, sni))) {
-          report(ctx, [...path, 'tls', i, 'match', j, 'sniHosts', k], `SNI host "${sni}" is not covered by any of the VirtualService's hosts [${hosts.join(', ')}]`);
+          report(
+            ctx,
+            [...path, 'tls', i, 'match', j, 'sniHosts', k],
+            `SNI host "${sni}" is not covered by any of the VirtualService's hosts [${hosts.join(', ')}]`,
+          );
         }
       });
     });
@@ -434,13 +545,16 @@ function checkSpec(vs: VirtualServiceSpec, path: FieldPath, ctx: CheckContext): 
 
 export const virtualServiceSpec = (): Schema<VirtualServiceSpec> =>
   refine(
-    object<VirtualServiceSpec>({
-      hosts: opt(arrayOf(str())),
-      gateways: opt(gatewayNames()),
-      http: opt(arrayOf(httpRoute())),
-      tls: opt(arrayOf(tlsRoute())),
-      tcp: opt(arrayOf(tcpRoute())),
-      exportTo: opt(exportTo(false)),
-    }),
+    refineAlways(
+      object<VirtualServiceSpec>({
+        hosts: opt(arrayOf(str())),
+        gateways: opt(gatewayNames()),
+        http: opt(arrayOf(httpRoute())),
+        tls: opt(arrayOf(tlsRoute())),
+        tcp: opt(arrayOf(tcpRoute())),
+        exportTo: opt(exportTo(false)),
+      }),
+      checkHosts,
+    ),
     checkSpec,
   );

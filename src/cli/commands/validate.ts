@@ -20,7 +20,8 @@ export function summary(messages: readonly ConfigMessage[], resources: number, f
   const errors = messages.filter((m) => m.severity === 'error').length;
   const warnings = messages.filter((m) => m.severity === 'warning').length;
   const extra = warnings ? ` (${plural(warnings, 'warning')})` : '';
-  if (errors === 0) return `${plural(resources, 'resource')} in ${plural(files, 'file')} ${resources === 1 ? 'is' : 'are'} valid${extra}`;
+  if (errors === 0)
+    return `${plural(resources, 'resource')} in ${plural(files, 'file')} ${resources === 1 ? 'is' : 'are'} valid${extra}`;
   return `${plural(errors, 'error')} in ${plural(resources, 'resource')} from ${plural(files, 'file')}${extra}`;
 }
 
@@ -48,7 +49,9 @@ export function parseOutput(value: string): 'text' | 'json' {
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('Check Istio and Kubernetes configuration (YAML or JSON) and explain every problem with file:line:col')
+    .description(
+      'Check Istio and Kubernetes configuration (YAML or JSON) and explain every problem with file:line:col',
+    )
     .requiredOption('-f, --filename <paths...>', 'files, folders (read recursively) or - for stdin')
     .option('-o, --output <format>', 'text or json', parseOutput, 'text' as 'text' | 'json')
     .action(async (opts: { filename: string[]; output: 'text' | 'json' }) => {
