@@ -7,21 +7,18 @@ import { type AnalysisIndex, message, resolveHost } from '../input-index.js';
 
 function destinations(vs: VirtualService): { d: Destination; path: FieldPath }[] {
   const out: { d: Destination; path: FieldPath }[] = [];
-  vs.spec.http?.forEach((r, i) => {
-    r.route?.forEach((rd, j) =>
-      out.push({ d: rd.destination, path: ['spec', 'http', i, 'route', j, 'destination'] }),
-    );
+  for (const [i, r] of (vs.spec.http ?? []).entries()) {
+    for (const [j, rd] of (r.route ?? []).entries())
+      out.push({ d: rd.destination, path: ['spec', 'http', i, 'route', j, 'destination'] });
     if (r.mirror) out.push({ d: r.mirror, path: ['spec', 'http', i, 'mirror'] });
-    r.mirrors?.forEach((m, j) =>
-      out.push({ d: m.destination, path: ['spec', 'http', i, 'mirrors', j, 'destination'] }),
-    );
-  });
+    for (const [j, m] of (r.mirrors ?? []).entries())
+      out.push({ d: m.destination, path: ['spec', 'http', i, 'mirrors', j, 'destination'] });
+  }
   for (const kind of ['tcp', 'tls'] as const) {
-    vs.spec[kind]?.forEach((r, i) => {
-      r.route?.forEach((rd, j) =>
-        out.push({ d: rd.destination, path: ['spec', kind, i, 'route', j, 'destination'] }),
-      );
-    });
+    for (const [i, r] of (vs.spec[kind] ?? []).entries()) {
+      for (const [j, rd] of (r.route ?? []).entries())
+        out.push({ d: rd.destination, path: ['spec', kind, i, 'route', j, 'destination'] });
+    }
   }
   return out;
 }

@@ -59,12 +59,13 @@ export function gatewayReferenceAnalyzer(index: AnalysisIndex): ConfigMessage[] 
         );
       }
     };
-    vs.resource.spec.gateways?.forEach((g, i) => check(g, ['spec', 'gateways', i]));
-    vs.resource.spec.http?.forEach((r, i) =>
-      r.match?.forEach((m, j) =>
-        m.gateways?.forEach((g, k) => check(g, ['spec', 'http', i, 'match', j, 'gateways', k])),
-      ),
-    );
+    for (const [i, g] of (vs.resource.spec.gateways ?? []).entries()) check(g, ['spec', 'gateways', i]);
+    for (const [i, r] of (vs.resource.spec.http ?? []).entries()) {
+      for (const [j, m] of (r.match ?? []).entries()) {
+        for (const [k, g] of (m.gateways ?? []).entries())
+          check(g, ['spec', 'http', i, 'match', j, 'gateways', k]);
+      }
+    }
   }
   return out;
 }

@@ -73,7 +73,7 @@ export function matchCovers(earlier: HTTPMatchRequest, later: HTTPMatchRequest):
     if (later.sourceLabels?.[k] !== v) return false;
   }
   if (earlier.gateways) {
-    if (!later.gateways || !later.gateways.every((g) => earlier.gateways!.includes(g))) return false;
+    if (!later.gateways?.every((g) => earlier.gateways!.includes(g))) return false;
   }
   return true;
 }
