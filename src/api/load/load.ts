@@ -81,10 +81,19 @@ function decode(bytes: Buffer, file: string): string | ConfigMessage {
   }
 }
 
-async function listFiles(dir: string, seen: Set<string>, out: string[]): Promise<void> {
+/** Every *.yaml, *.yml and *.json file under `dir` (recursively, skipping dot-files), sorted; and the folders seen. */
+export async function listConfigFiles(dir: string): Promise<{ files: string[]; dirs: string[] }> {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  await listFiles(dir, new Set(), files, dirs);
+  return { files, dirs };
+}
+
+async function listFiles(dir: string, seen: Set<string>, out: string[], dirs: string[] = []): Promise<void> {
   const real = await realpath(dir);
   if (seen.has(real)) return;
   seen.add(real);
+  dirs.push(dir);
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const e of entries) {
@@ -97,7 +106,7 @@ async function listFiles(dir: string, seen: Set<string>, out: string[]): Promise
       isDir = s?.isDirectory() ?? false;
       isFile = s?.isFile() ?? false;
     }
-    if (isDir) await listFiles(path, seen, out);
+    if (isDir) await listFiles(path, seen, out, dirs);
     else if (isFile && CONFIG_EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(path);
   }
 }
