@@ -6,7 +6,7 @@ import { loadInputs } from '../../api/load/load.js';
 import type { LoadedResource } from '../../api/load/loaded-resource.js';
 import { type ConfigMessage, formatMessage, hasErrors, sortMessages } from '../../api/messages.js';
 import { validateResource } from '../../api/validate/validate.js';
-import { parseOutput } from './validate.js';
+import { parseOutput, plural } from './validate.js';
 
 export interface AnalyzeOptions {
   inputs: string[];

@@ -12,7 +12,7 @@ export interface ValidateOptions {
   write?: (text: string) => void;
 }
 
-function plural(n: number, word: string): string {
+export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
