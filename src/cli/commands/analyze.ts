@@ -41,15 +41,10 @@ export async function runAnalyze(opts: AnalyzeOptions): Promise<number> {
   } else {
     for (const m of sortMessages(validation)) write(`${formatMessage(m)}\n`);
     for (const m of analysis) write(`${formatAnalysisMessage(m)}\n`);
-    const parts = [
-      `${count(all, 'error')} errors`,
-      `${count(all, 'warning')} warnings`,
-      `${count(all, 'info')} infos`,
-    ];
+    const parts = (['error', 'warning', 'info'] as const).map((sev) => plural(count(all, sev), sev));
     const head = all.length === 0 ? 'No validation issues found' : parts.join(', ');
-    write(
-      `${head} when analyzing ${loaded.resources.length} resources in ${new Set(loaded.files).size} files\n`,
-    );
+    const scope = `${plural(loaded.resources.length, 'resource')} in ${plural(new Set(loaded.files).size, 'file')}`;
+    write(`${head} when analyzing ${scope}\n`);
   }
   return ok ? 0 : 1;
 }
