@@ -7,7 +7,7 @@ import { type CheckContext, isPlainObject } from '../api/schema/schema.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../api/types/mesh-config.js';
 import type { Resource, ResourceRef } from '../api/types/meta.js';
 import { ROOT_NAMESPACE } from '../api/types/meta.js';
-import { meshConfigSchema } from '../api/validate/mesh-config.js';
+import { downgradeIgnoredMeshFields, meshConfigSchema } from '../api/validate/mesh-config.js';
 
 export const MESH_CONFIG_REF: ResourceRef = { kind: 'ConfigMap', namespace: ROOT_NAMESPACE, name: 'istio' };
 
@@ -120,7 +120,7 @@ export function meshConfigFrom(source: { get(ref: ResourceRef): Resource | undef
     };
   const ctx: CheckContext = { kind: 'ConfigMap', namespace: ROOT_NAMESPACE, name: 'istio', issues: [] };
   meshConfigSchema().check(value, [], ctx);
-  const messages = ctx.issues.map((i) => ({
+  const messages = downgradeIgnoredMeshFields(ctx.issues).map((i) => ({
     severity: i.severity,
     code: i.code,
     message: i.message,

@@ -276,10 +276,20 @@ kind: DestinationRule
 metadata: {name: ratings}
 spec:
   host: ratings
-  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}, {name: v3, labels: {version: v3}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings}
+spec:
+  hosts: [ratings]
+  http: [{route: [{destination: {host: ratings, subset: v2}}]}]
 `);
-  assert.deepEqual(rest, []);
+  assert.equal(rest.length, 1);
+  assert.equal(rest[0]!.severity, 'info', 'a subset no route uses is only worth an info');
+  assert.match(rest[0]!.message, /version=v3 .*; no route uses it yet/);
   assert.equal(m!.code, 'IST0127');
+  assert.equal(m!.severity, 'warning');
   assert.equal(m!.path, 'spec.subsets[1].labels');
   assert.match(m!.message, /version=v2 \(subset v2 of ratings; its workloads have version=v1\)/);
 });
@@ -387,4 +397,63 @@ metadata: {name: reviews}
 spec: {host: reviews, subsets: [{name: v1, labels: {version: v1}}]}`;
   const messages = run([dr, vs('v9'), vs('v1')].join('\n---\n'));
   assert.deepEqual(codes(messages), ['TRL0002']);
+});
+
+test('delegates and extension providers named by policies must exist (IST0101)', () => {
+  const messages = run(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    extensionProviders:
+    - name: my-authz
+      envoyExtAuthzGrpc: {service: authz.foo.svc.cluster.local, port: 9000}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ok}
+spec: {action: CUSTOM, provider: {name: my-authz}, rules: [{}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: typo}
+spec: {action: CUSTOM, provider: {name: my-authx}, rules: [{}]}
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  tracing: [{providers: [{name: zipkin}]}]
+  metrics: [{providers: [{name: prometheus}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: root}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+  - match: [{uri: {prefix: /reviews}}]
+    delegate: {name: reviews-routes}
+  - match: [{uri: {prefix: /ratings}}]
+    delegate: {name: ratings-routes}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-routes}
+spec:
+  http: [{route: [{destination: {host: reviews}}]}]
+`);
+  assert.deepEqual(messages.map((m) => m.message).sort(), [
+    'Referenced VirtualService not found: "default/ratings-routes"',
+    'Referenced extension provider not found: "my-authx"',
+    'Referenced extension provider not found: "zipkin"',
+  ]);
 });

@@ -12,6 +12,7 @@ import { destinationAnalyzer } from './analyzers/destinations.js';
 import { gatewayReferenceAnalyzer, gatewayWorkloadAnalyzer } from './analyzers/gateways.js';
 import { meshHostConflictAnalyzer } from './analyzers/mesh-hosts.js';
 import { peerAuthenticationPortAnalyzer, selectorlessAnalyzer } from './analyzers/policies.js';
+import { delegateAnalyzer, providerAnalyzer } from './analyzers/references.js';
 import { unreachableRuleAnalyzer } from './analyzers/unreachable-rules.js';
 import { CODES } from './codes.js';
 import { type AnalysisIndex, buildIndex } from './input-index.js';
@@ -29,6 +30,8 @@ export const ANALYZERS: readonly { name: string; run: Analyzer }[] = [
   { name: 'tls-verification', run: tlsVerificationAnalyzer },
   { name: 'peer-authentication-ports', run: peerAuthenticationPortAnalyzer },
   { name: 'selectorless-scopes', run: selectorlessAnalyzer },
+  { name: 'delegates', run: delegateAnalyzer },
+  { name: 'extension-providers', run: providerAnalyzer },
 ];
 
 /** Runs every analyzer over valid resources; a later definition of the same resource replaces an earlier one. */

@@ -1,8 +1,11 @@
 // An index of the analyzed input: resources by kind, services by host, workloads by labels, with their positions.
 
+import { parse } from 'yaml';
 import type { LoadedResource } from '../load/loaded-resource.js';
 import type { ConfigMessage, FieldPath } from '../messages.js';
+import { isPlainObject } from '../schema/schema.js';
 import type { Deployment, DestinationRule, Gateway, KubeService, ServiceEntry } from '../types/index.js';
+import type { MeshConfig } from '../types/mesh-config.js';
 import { DEFAULT_NAMESPACE, type Resource, ROOT_NAMESPACE, refKey, refOf } from '../types/meta.js';
 import { hostCovers } from '../validate/names.js';
 import { CODES } from './codes.js';
@@ -45,6 +48,8 @@ export interface AnalysisIndex {
   destinationRulesFor(fqdn: string): (LoadedResource & { resource: DestinationRule })[];
   findGateway(namespace: string, name: string): (LoadedResource & { resource: Gateway }) | undefined;
   rootNamespace: string;
+  /** The mesh config, when the input has ConfigMap istio-system/istio (already validated). */
+  meshConfig: MeshConfig | undefined;
   /** Messages about the input itself (duplicates). */
   notes: ConfigMessage[];
 }
@@ -127,8 +132,14 @@ export function buildIndex(input: readonly LoadedResource[]): AnalysisIndex {
   const meshConfig = ofKind<Resource<'ConfigMap', { data?: Record<string, string> }>>('ConfigMap').find(
     (c) => c.resource.metadata.name === 'istio' && ns(c) === ROOT_NAMESPACE,
   );
-  const rootNamespace =
-    /^rootNamespace:\s*(\S+)/m.exec(meshConfig?.resource.spec.data?.mesh ?? '')?.[1] ?? ROOT_NAMESPACE;
+  let mesh: MeshConfig | undefined;
+  try {
+    const parsed: unknown = parse(meshConfig?.resource.spec.data?.mesh ?? '');
+    mesh = isPlainObject(parsed) ? (parsed as MeshConfig) : undefined;
+  } catch {
+    mesh = undefined;
+  }
+  const rootNamespace = mesh?.rootNamespace ?? ROOT_NAMESPACE;
 
   return {
     resources,
@@ -150,6 +161,7 @@ export function buildIndex(input: readonly LoadedResource[]): AnalysisIndex {
     findGateway: (namespace, name) =>
       ofKind<Gateway>('Gateway').find((g) => ns(g) === namespace && g.resource.metadata.name === name),
     rootNamespace,
+    meshConfig: mesh,
     notes,
   };
 }

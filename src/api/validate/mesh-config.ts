@@ -8,6 +8,7 @@ import {
   type CheckContext,
   emptyObject,
   enumOf,
+  type Issue,
   int,
   isPlainObject,
   mapOf,
@@ -202,6 +203,73 @@ export const meshConfigSchema = (): Schema<MeshConfig> =>
     },
   );
 
+/**
+ * Istio MeshConfig and ProxyConfig fields that Trellis does not use: a real `istio` ConfigMap has them, so they
+ * are warnings ("ignored"), not errors. Anything else unknown is still an error.
+ */
+const IGNORED_MESH_FIELDS = new Set([
+  'enablePrometheusMerge',
+  'ingressClass',
+  'ingressService',
+  'ingressControllerMode',
+  'ingressSelector',
+  'proxyListenPort',
+  'proxyInboundListenPort',
+  'proxyHttpPort',
+  'tcpKeepalive',
+  'dnsRefreshRate',
+  'inboundClusterStatName',
+  'outboundClusterStatName',
+  'certificates',
+  'thriftConfig',
+  'serviceSettings',
+  'enableEnvoyAccessLogService',
+  'caCertificates',
+  'discoverySelectors',
+  'meshMTLS',
+  'tlsDefaults',
+  'verifyCertificateAtClient',
+  'serviceScopeConfigs',
+  'meshNetworks',
+  // defaultConfig (ProxyConfig)
+  'discoveryAddress',
+  'configPath',
+  'binaryPath',
+  'serviceCluster',
+  'drainDuration',
+  'parentShutdownDuration',
+  'proxyAdminPort',
+  'statNameLength',
+  'concurrency',
+  'proxyBootstrapTemplatePath',
+  'interceptionMode',
+  'statusPort',
+  'extraStatTags',
+  'proxyStatsMatcher',
+  'gatewayTopology',
+  'image',
+  'privateKeyProvider',
+  'meshId',
+  'controlPlaneAuthPolicy',
+  'zipkin',
+  'tlsSettings',
+  'custom_tags',
+  'max_path_tag_length',
+]);
+
+export function downgradeIgnoredMeshFields(issues: readonly Issue[]): Issue[] {
+  return issues.map((i) => {
+    const last = i.path[i.path.length - 1];
+    if (i.code !== 'UnknownField' || typeof last !== 'string' || !IGNORED_MESH_FIELDS.has(last)) return i;
+    return {
+      ...i,
+      severity: 'warning',
+      code: 'IgnoredField',
+      message: `"${last}" is an Istio mesh config field that Trellis ignores`,
+    };
+  });
+}
+
 /** Validates mesh config YAML held in a string field, reporting inner fields with their position inside it. */
 export function checkMeshConfigText(text: string, path: FieldPath, ctx: CheckContext): void {
   const parsed = parseYamlText(text);
@@ -225,7 +293,7 @@ export function checkMeshConfigText(text: string, path: FieldPath, ctx: CheckCon
   }
   const inner: CheckContext = { kind: ctx.kind, namespace: ctx.namespace, name: ctx.name, issues: [] };
   meshConfigSchema().check(doc.value, [], inner);
-  for (const issue of inner.issues) {
+  for (const issue of downgradeIgnoredMeshFields(inner.issues)) {
     const pos = doc.positionOf(issue.path, { atKey: issue.atKey ?? false });
     ctx.issues.push({ ...issue, path: [...path, ...issue.path], inner: pos });
   }

@@ -2,7 +2,7 @@
 // workload (IST0127), and TLS origination without a CA to verify the server (IST0128, IST0129).
 
 import type { ConfigMessage } from '../../messages.js';
-import type { DestinationRule, KubeService } from '../../types/index.js';
+import type { DestinationRule, KubeService, VirtualService } from '../../types/index.js';
 import { CODES } from '../codes.js';
 import { type AnalysisIndex, message, resolveHost } from '../input-index.js';
 
@@ -25,8 +25,29 @@ export function destinationRuleHostAnalyzer(index: AnalysisIndex): ConfigMessage
     );
 }
 
+/** `host|subset` pairs that some VirtualService routes to (hosts resolved to FQDNs). */
+function routedSubsets(index: AnalysisIndex): Set<string> {
+  const used = new Set<string>();
+  for (const vs of index.ofKind<VirtualService>('VirtualService')) {
+    const ns = vs.resource.metadata.namespace ?? 'default';
+    const spec = vs.resource.spec;
+    const dests = [
+      ...(spec.http ?? []).flatMap((r) => [
+        ...(r.route ?? []).map((d) => d.destination),
+        ...(r.mirror ? [r.mirror] : []),
+        ...(r.mirrors ?? []).map((m) => m.destination),
+      ]),
+      ...(spec.tcp ?? []).flatMap((r) => (r.route ?? []).map((d) => d.destination)),
+      ...(spec.tls ?? []).flatMap((r) => (r.route ?? []).map((d) => d.destination)),
+    ];
+    for (const d of dests) if (d.subset) used.add(`${resolveHost(d.host, ns)}|${d.subset}`);
+  }
+  return used;
+}
+
 export function subsetWorkloadAnalyzer(index: AnalysisIndex): ConfigMessage[] {
   const out: ConfigMessage[] = [];
+  const used = routedSubsets(index);
   for (const dr of index.ofKind<DestinationRule>('DestinationRule')) {
     const known = index.findService(
       resolveHost(dr.resource.spec.host, dr.resource.metadata.namespace ?? 'default'),
@@ -46,15 +67,16 @@ export function subsetWorkloadAnalyzer(index: AnalysisIndex): ConfigMessage[] {
           serving.flatMap((w) => Object.keys(subset.labels!).map((k) => `${k}=${w.labels[k] ?? '(none)'}`)),
         ),
       ];
-      out.push(
-        message(
-          dr,
-          CODES.NoMatchingWorkloadsFound,
-          ['spec', 'subsets', i, 'labels'],
-          `No matching workloads for this resource with the following labels: ${text} (subset ${subset.name} of ${svc.metadata.name}; its workloads have ${seen.join(', ') || 'no such labels'})`,
-          `deploy a workload with ${text}, or fix the subset's labels; traffic to subset ${subset.name} fails with 503 (no healthy upstream)`,
-        ),
+      const routed = used.has(`${known!.host}|${subset.name}`);
+      const m = message(
+        dr,
+        CODES.NoMatchingWorkloadsFound,
+        ['spec', 'subsets', i, 'labels'],
+        `No matching workloads for this resource with the following labels: ${text} (subset ${subset.name} of ${svc.metadata.name}; its workloads have ${seen.join(', ') || 'no such labels'})${routed ? '' : '; no route uses it yet'}`,
+        `deploy a workload with ${text}, or fix the subset's labels; traffic to subset ${subset.name} fails with 503 (no healthy upstream)`,
       );
+      // A subset nobody routes to is harmless until a route uses it.
+      out.push(routed ? m : { ...m, severity: 'info' });
     });
   }
   return out;
