@@ -104,6 +104,21 @@ function unwrapTypedStructs(v: unknown): unknown {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapTypedStructs(x)]));
 }
 
+/** Path of the first string value equal to `text` inside `v`. */
+function findValue(v: unknown, text: string, path: FieldPath): FieldPath | undefined {
+  if (v === text) return path;
+  const entries: [string | number, unknown][] = Array.isArray(v)
+    ? v.map((x, i) => [i, x])
+    : isPlainObject(v)
+      ? Object.entries(v)
+      : [];
+  for (const [k, x] of entries) {
+    const p = findValue(x, text, [...path, k]);
+    if (p) return p;
+  }
+  return undefined;
+}
+
 /** Path of the first key named `key` inside `v`, to point at the culprit of a protobuf JSON error. */
 function findKey(v: unknown, key: string, path: FieldPath): FieldPath | undefined {
   if (Array.isArray(v)) {
@@ -142,7 +157,11 @@ function checkPatchValue(
       return;
     }
     const key = /key "([^"]+)" is unknown/.exec(text)?.[1];
-    const at = (key && findKey(value, key, path)) || path;
+    const badValue = /from JSON: "([^"]*)"$/.exec(text)?.[1];
+    const at =
+      (key && findKey(value, key, path)) ||
+      (badValue !== undefined && findValue(value, badValue, path)) ||
+      path;
     report(ctx, at, `not a valid Envoy ${schema.typeName} patch: ${text}`, key ? { atKey: true } : {});
   }
 }
