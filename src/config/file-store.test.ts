@@ -166,3 +166,40 @@ test('FileConfigStore: apply rewrites only its own document in a multi-document 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('FileConfigStore: a resource defined in two files is served from the first and reported for the second', async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'a.yaml'), DR(['v1']));
+  await writeFile(join(dir, 'b.yaml'), DR(['v2']));
+  await writeFile(join(dir, 'c.yaml'), 'apiVersion: networking.istio.io/v1\nkind: VirtualServce\nmetadata: {name: x}\n');
+  const store = await FileConfigStore.open({ dir, watch: false });
+  try {
+    assert.deepEqual(subsetsOf(store), ['v1']);
+    const problems = store.problems().map((p) => `${p.position?.file.slice(dir.length + 1)}: ${p.message}`);
+    assert.deepEqual(problems.sort(), [
+      `b.yaml: also defined in ${join(dir, 'a.yaml')}; this definition is ignored`,
+      'c.yaml: unknown kind "VirtualServce"; did you mean "VirtualService"? (Trellis reads VirtualService, DestinationRule, Gateway, ServiceEntry, WorkloadEntry, Sidecar, EnvoyFilter, PeerAuthentication, AuthorizationPolicy, RequestAuthentication, Telemetry, Namespace, ServiceAccount, Service, ConfigMap, Deployment)',
+    ]);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('FileConfigStore: apply refuses to rewrite a file that currently has errors, and changes nothing', async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'dr.yaml'), DR(['v1']));
+  const store = await FileConfigStore.open({ dir, watch: false });
+  try {
+    await writeFile(join(dir, 'dr.yaml'), `${DR(['v1'])}  - name: BAD\n`);
+    await store.rescan();
+    const result = await store.apply([reviewsRule(['v1', 'v2'])]);
+    assert.equal(result.ok, false);
+    assert.match(result.messages[0]!.message, /cannot update .*dr\.yaml: it has errors; fix the file first/);
+    assert.deepEqual(subsetsOf(store), ['v1']);
+    assert.match(await readFile(join(dir, 'dr.yaml'), 'utf8'), /BAD/, 'the broken file was not touched');
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
