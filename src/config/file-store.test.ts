@@ -1,3 +1,5 @@
+// FileConfigStore: the shared conformance suite, plus what only a folder of files does (edits, broken files).
+
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -171,7 +173,10 @@ test('FileConfigStore: a resource defined in two files is served from the first 
   const dir = await tempDir();
   await writeFile(join(dir, 'a.yaml'), DR(['v1']));
   await writeFile(join(dir, 'b.yaml'), DR(['v2']));
-  await writeFile(join(dir, 'c.yaml'), 'apiVersion: networking.istio.io/v1\nkind: VirtualServce\nmetadata: {name: x}\n');
+  await writeFile(
+    join(dir, 'c.yaml'),
+    'apiVersion: networking.istio.io/v1\nkind: VirtualServce\nmetadata: {name: x}\n',
+  );
   const store = await FileConfigStore.open({ dir, watch: false });
   try {
     assert.deepEqual(subsetsOf(store), ['v1']);

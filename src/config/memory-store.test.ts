@@ -1,3 +1,5 @@
+// MemoryConfigStore runs the shared ConfigStore conformance suite.
+
 import { MemoryConfigStore } from './memory-store.js';
 import { storeConformance } from './store-conformance.js';
 

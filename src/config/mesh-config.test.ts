@@ -1,3 +1,5 @@
+// The mesh config in effect: Istio's defaults under the user's settings, and what happens when it is invalid.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Resource } from '../api/types/meta.js';

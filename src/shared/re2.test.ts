@@ -1,3 +1,5 @@
+// RE2 semantics in JavaScript: full matches, flags, classes, and the constructs RE2 rejects.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isTrellisError } from './errors.js';

@@ -1,3 +1,5 @@
+// Analyzers over small, realistic inputs: what each reports (code, path, message, fix) and what it must not.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadText } from '../load/load.js';

@@ -1,3 +1,5 @@
+// Loading YAML and JSON into resources: envelopes, defaults, and the position of every field.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatMessage } from '../messages.js';

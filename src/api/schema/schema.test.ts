@@ -1,3 +1,5 @@
+// The schema library: messages for unknown fields, wrong types and ranges, and when refinements run.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { arrayOf, type CheckContext, enumOf, int, object, opt, refine, report, req, str } from './schema.js';

@@ -313,12 +313,3 @@ export function object<T>(fields: Fields<T>, opts: ObjectOptions = {}): Schema<T
     },
   };
 }
-
-/** Lazily built schema, for recursive or forward references. */
-export function lazy<T>(make: () => Schema<T>): Schema<T> {
-  let s: Schema<T> | undefined;
-  return custom('a value', (v, path, ctx) => {
-    s ??= make();
-    return s.check(v, path, ctx);
-  });
-}
