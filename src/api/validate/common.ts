@@ -184,9 +184,22 @@ export const destination = (): Schema<Destination> =>
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** JWT claim routing: a header match on `@request.auth.claims.<claim>` (or `@request.auth.claims[<claim>]`). */
+const CLAIM_KEY = /^@request\.auth\.claims(\.[^.[\]]+|(\[[^\]]+\])+)+$/;
+
 /** An HTTP header name; `lowercase` turns upper case into an error, otherwise it is a warning. */
-export function headerName(where: string, opts: { lowercase: 'error' | 'warning' }): Schema<string> {
+export function headerName(
+  where: string,
+  opts: { lowercase: 'error' | 'warning'; claims?: boolean },
+): Schema<string> {
   return refine(str({ nonEmpty: true, describe: 'a header name' }), (v, path, ctx) => {
+    if (opts.claims && v.startsWith('@')) {
+      if (!CLAIM_KEY.test(v))
+        report(ctx, path, `"${v}" is not a JWT claim match; write @request.auth.claims.<claim>`, {
+          atKey: true,
+        });
+      return;
+    }
     const pseudo = v.startsWith(':');
     const name = pseudo ? v.slice(1) : v;
     if (!HEADER_NAME.test(name)) {
@@ -211,8 +224,9 @@ export function headerMap<V>(
   value: Schema<V>,
   where: string,
   lowercase: 'error' | 'warning',
+  claims = false,
 ): Schema<Record<string, V>> {
-  const key = headerName(where, { lowercase });
+  const key = headerName(where, { lowercase, claims });
   return mapOf(value, key);
 }
 

@@ -81,6 +81,17 @@ export const IGNORED_KUBERNETES_FIELDS = new Set([
   'stdin',
   'tty',
   'hostAliases',
+  'hostNetwork',
+  'hostPID',
+  'hostIPC',
+  'shareProcessNamespace',
+  'runtimeClassName',
+  'preemptionPolicy',
+  'readinessGates',
+  'setHostnameAsFQDN',
+  'securityContext',
+  'stdinOnce',
+  'resizePolicy',
 ]);
 
 const ianaName = (what: string) =>
