@@ -40,6 +40,8 @@ test('inline flags: (?i) at the start, in the middle, scoped (?i:...) and turned
   assert.equal(full('(?i)a(?-i)b').test('AB'), false);
   assert.equal(full('(?i)[a-c]+').test('AbC'), true, 'case folding applies to classes too');
   assert.equal(full('(?i)k').test('\u212a'), true, 'the Kelvin sign folds to k, as in RE2');
+  assert.equal(full('(?i)\\p{Lu}+').test('aB'), true, 'folding applies to Unicode case classes');
+  assert.equal(full('\\p{Lu}+').test('aB'), false);
   assert.equal(full('(?s)a.b').test('a\nb'), true);
   assert.equal(full('a.b').test('a\nb'), false, 'without s, . does not match a newline');
   assert.equal(compileRe2('(?m)^b$').test('a\nb\nc'), true);

@@ -166,7 +166,9 @@ interface ClassSet {
 function emitClass(set: ClassSet, negated: boolean, fold: boolean): string {
   const ranges = fold ? foldRanges(set.ranges) : normalizeRanges(set.ranges);
   const body = ranges.map(([lo, hi]) => (lo === hi ? classChar(lo) : `${classChar(lo)}-${classChar(hi)}`));
-  return `[${negated ? '^' : ''}${body.join('')}${set.raw.join('')}]`;
+  // Case folding turns upper-, lower- and title-case letter classes into "cased letter", as RE2 does.
+  const raw = fold ? set.raw.map((r) => r.replace(/^\\([pP])\{L[ult]\}$/, '\\$1{LC}')) : set.raw;
+  return `[${negated ? '^' : ''}${body.join('')}${raw.join('')}]`;
 }
 
 interface Atom {
