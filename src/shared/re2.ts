@@ -5,7 +5,9 @@ import { TrellisError } from './errors.js';
 // RE2 semantics, not JavaScript's: every construct is translated explicitly, and flags (i, m, s, U) are
 // emulated in the emitted source rather than passed as RegExp flags, because RE2 lets flags change in
 // the middle of a pattern and Node 20 has no scoped modifiers. The emitted RegExp always has the `u` flag
-// (RE2 works on code points).
+// (RE2 works on code points). Two differences remain: RE2 evaluates \B at UTF-8 byte positions, so a lone
+// `\B` also matches inside a multi-byte character (JavaScript has no such position); and RE2 runs in linear
+// time while a JavaScript RegExp backtracks, so deeply nested repetitions can be slow on long inputs.
 
 interface Flags {
   i: boolean;
@@ -405,15 +407,21 @@ class Translator {
     return undefined;
   }
 
-  /** `\d`, `\pL`, `\p{Greek}`...: a class; undefined when the escape is not a class. */
-  #classEscape(): { set: ClassSet; negated: boolean } | undefined {
+  /**
+   * `\d`, `\pL`, `\p{Greek}`...: a class; undefined when the escape is not a class. Negated classes are
+   * folded before they are negated, as RE2 does (so `(?i)\W` does not match the Kelvin sign, which folds to k).
+   */
+  #classEscape(fold: boolean): { set: ClassSet; negated: boolean } | undefined {
     const c = this.#peek(1);
     if (c === undefined) return undefined;
     const lower = c.toLowerCase();
     if (lower in PERL_CLASSES && (c === lower || c === c.toUpperCase())) {
       this.#pos += 2;
       const ranges = PERL_CLASSES[lower]!;
-      return { set: { ranges: c === lower ? ranges : complement(ranges), raw: [] }, negated: false };
+      return {
+        set: { ranges: c === lower ? ranges : complement(fold ? foldRanges(ranges) : ranges), raw: [] },
+        negated: false,
+      };
     }
     if (c === 'p' || c === 'P') {
       const m = /^\\[pP](?:\{(\^?)([A-Za-z_]+)\}|([A-Za-z]))/.exec(this.#rest(40));
@@ -462,7 +470,7 @@ class Translator {
         return atoms.length ? atoms : [{ js: '(?:)', assertion: false }];
       }
     }
-    const cls = this.#classEscape();
+    const cls = this.#classEscape(flags.i);
     if (cls) return [{ js: emitClass(cls.set, cls.negated, flags.i), assertion: false }];
     const cp = this.#codePointEscape();
     if (cp === undefined) throw new Re2SyntaxError(`invalid escape sequence: \\${c}`);
@@ -489,13 +497,13 @@ class Translator {
         if (m) {
           const ranges = POSIX_CLASSES[m[2]!];
           if (!ranges) throw new Re2SyntaxError(`invalid character class range: ${m[0]}`);
-          set.ranges.push(...(m[1] ? complement(ranges) : ranges));
+          set.ranges.push(...(m[1] ? complement(flags.i ? foldRanges(ranges) : ranges) : ranges));
           this.#pos += m[0].length;
           continue;
         }
       }
       if (c === '\\') {
-        const cls = this.#classEscape();
+        const cls = this.#classEscape(flags.i);
         if (cls) {
           set.ranges.push(...cls.set.ranges);
           set.raw.push(...cls.set.raw);
