@@ -2,6 +2,11 @@
 
 import { formatRef, type ResourceRef, type SourcePosition } from './types/meta.js';
 
+/** `Kind namespace/name`, or `Kind name` for cluster-scoped kinds (Namespace). */
+export function describeRef(ref: ResourceRef): string {
+  return ref.namespace ? formatRef(ref) : `${ref.kind} ${ref.name}`;
+}
+
 export type Severity = 'error' | 'warning' | 'info';
 
 /** A path into a resource, e.g. ['spec', 'http', 0, 'route', 1, 'weight']. */
@@ -61,7 +66,7 @@ export function formatMessage(m: ConfigMessage): string {
   const where = formatPosition(m.position);
   if (where) parts.push(where);
   if (m.severity !== 'error') parts.push(m.severity);
-  if (m.resource) parts.push(formatRef(m.resource));
+  if (m.resource) parts.push(describeRef(m.resource));
   if (m.path) parts.push(m.path);
   parts.push(m.message + (m.fix ? ` (fix: ${m.fix})` : ''));
   return parts.join(': ');

@@ -2,6 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { dropNullFields } from '../api/load/nulls.js';
 import { type ConfigMessage, hasErrors, ValidationCode } from '../api/messages.js';
 import { kindInfo } from '../api/types/index.js';
 import { DEFAULT_NAMESPACE, type Resource, type ResourceRef, refKey, refOf } from '../api/types/meta.js';

@@ -1,8 +1,7 @@
 // `trellis analyze`: cross-resource checks as a list of small pure analyzers over an index of the input.
 
 import type { LoadedResource } from '../load/loaded-resource.js';
-import { type ConfigMessage, formatPosition } from '../messages.js';
-import { formatRef } from '../types/meta.js';
+import { type ConfigMessage, describeRef, formatPosition } from '../messages.js';
 import {
   destinationRuleHostAnalyzer,
   subsetWorkloadAnalyzer,
@@ -49,7 +48,17 @@ export function analyze(resources: readonly LoadedResource[]): ConfigMessage[] {
         'the input has no Kubernetes Services, so references to cluster hosts were not checked (add the Kubernetes manifests to check them)',
     });
   }
-  for (const a of ANALYZERS) out.push(...a.run(index));
+  for (const a of ANALYZERS) {
+    try {
+      out.push(...a.run(index));
+    } catch (e) {
+      out.push({
+        severity: 'error',
+        code: 'IST0001',
+        message: `Internal error: analyzer ${a.name} failed: ${(e as Error).message}`,
+      });
+    }
+  }
   return out;
 }
 
@@ -58,7 +67,7 @@ const LEVEL = { error: 'Error', warning: 'Warning', info: 'Info' } as const;
 /** istioctl's layout: `Error [IST0101] (VirtualService default/reviews vs.yaml:14) message. Fix: ...` */
 export function formatAnalysisMessage(m: ConfigMessage): string {
   const where = [
-    m.resource ? formatRef(m.resource) : '',
+    m.resource ? describeRef(m.resource) : '',
     m.position ? formatPosition({ ...m.position, col: 0 }).replace(/:0$/, '') : '',
   ]
     .filter(Boolean)

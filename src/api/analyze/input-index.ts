@@ -2,6 +2,7 @@
 
 import { parse } from 'yaml';
 import type { LoadedResource } from '../load/loaded-resource.js';
+import { dropNullFields } from '../load/nulls.js';
 import type { ConfigMessage, FieldPath } from '../messages.js';
 import { isPlainObject } from '../schema/schema.js';
 import type { Deployment, DestinationRule, Gateway, KubeService, ServiceEntry } from '../types/index.js';
@@ -84,7 +85,9 @@ export function buildIndex(input: readonly LoadedResource[]): AnalysisIndex {
   const notes: ConfigMessage[] = [];
   // As `kubectl apply -f` would: a later definition of the same resource replaces the earlier one.
   const latest = new Map<string, LoadedResource>();
-  for (const r of input) {
+  for (const given of input) {
+    // A missing spec reads as an empty one, as validation treats it.
+    const r = { ...given, resource: { ...given.resource, spec: dropNullFields(given.resource.spec) ?? {} } };
     const key = refKey(refOf(r.resource));
     const prev = latest.get(key);
     if (prev) {

@@ -120,7 +120,7 @@ spce: {}
     /^x\.yaml:5:1: Gateway: apiVersion "networking\.istio\.io\/v2" is not served for Gateway; use one of networking\.istio\.io\/v1, /,
   );
   assert.match(lines[2]!, /^x\.yaml:9:1: not a resource: "kind" is missing/);
-  assert.equal(lines[3], 'x.yaml:14:1: spce: unknown field "spce"; did you mean "spec"?');
+  assert.equal(lines[3], 'x.yaml:14:1: Namespace d: spce: unknown field "spce"; did you mean "spec"?');
 });
 
 test('fields that kubectl adds are accepted with a warning and dropped', () => {

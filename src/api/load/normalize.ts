@@ -4,8 +4,9 @@ import { type ConfigMessage, type FieldPath, formatPath, ValidationCode } from '
 import { describeValue, isPlainObject } from '../schema/schema.js';
 import { didYouMean } from '../schema/suggest.js';
 import { KINDS, kindInfo } from '../types/index.js';
-import { DEFAULT_NAMESPACE, type Resource, type SourcePosition } from '../types/meta.js';
+import { DEFAULT_NAMESPACE, type Resource, type ResourceRef, type SourcePosition } from '../types/meta.js';
 import type { LoadedResource, PositionOptions } from './loaded-resource.js';
+import { dropNullFields } from './nulls.js';
 
 /** Top-level fields each kind may have besides apiVersion, kind, metadata and spec. */
 const EXTRA_TOP_LEVEL: Record<string, readonly string[]> = { ConfigMap: ['data'] };
@@ -51,6 +52,7 @@ function normalizeOne(
   out: Output,
 ): void {
   const at = (path: FieldPath, opts?: PositionOptions) => doc.positionOf([...prefix, ...path], opts);
+  let ref: ResourceRef | undefined;
   const problem = (
     path: FieldPath,
     code: string,
@@ -63,6 +65,7 @@ function normalizeOne(
       code,
       message,
       position: at(path, { atKey }),
+      ...(ref ? { resource: ref } : {}),
       ...(path.length ? { path: formatPath(path) } : {}),
     });
 
@@ -121,6 +124,15 @@ function normalizeOne(
     return;
   }
 
+  const meta = isPlainObject(raw.metadata) ? raw.metadata : {};
+  const name = typeof meta.name === 'string' && meta.name ? meta.name : '(unnamed)';
+  const namespace =
+    typeof meta.namespace === 'string' && meta.namespace
+      ? meta.namespace
+      : info.namespaced
+        ? DEFAULT_NAMESPACE
+        : '';
+  ref = { kind, namespace, name };
   const allowed = new Set([
     'apiVersion',
     'kind',
@@ -215,7 +227,20 @@ function normalizeOne(
     spec = raw.spec ?? {};
   }
 
-  const resource = { apiVersion, kind, metadata, spec } as unknown as Resource;
+  const noValue = (path: FieldPath) =>
+    problem(
+      path,
+      ValidationCode.Ignored,
+      `"${path[path.length - 1]}" has no value; it is treated as absent`,
+      'warning',
+      true,
+    );
+  const resource = {
+    apiVersion,
+    kind,
+    metadata: dropNullFields(metadata, (p) => noValue(['metadata', ...p])),
+    spec: dropNullFields(spec, (p) => noValue(specPath(['spec', ...p]))),
+  } as unknown as Resource;
   const source = at([]);
   out.resources.push({ resource, source, positionOf: (path, opts) => at(specPath(path), opts) });
 }

@@ -142,8 +142,8 @@ function checkPatchValue(
   path: FieldPath,
   ctx: CheckContext,
 ): void {
-  if (applyTo === 'INVALID') return;
-  const schema = PATCHED_MESSAGE[applyTo];
+  const schema = (PATCHED_MESSAGE as Partial<Record<string, DescMessage>>)[applyTo];
+  if (!schema) return; // INVALID or an unknown applyTo, reported by the enum check
   try {
     messageFromJson(schema, unwrapTypedStructs(value) as JsonValue);
   } catch (e) {

@@ -170,7 +170,14 @@ export function validateResource(input: LoadedResource | Resource): ConfigMessag
       report(ctx, ['metadata'], 'metadata (with a name) is missing', { code: ValidationCode.MissingField });
     else metadataSchema(kind).check(r.metadata, ['metadata'], ctx);
     const spec = r.spec ?? {};
-    specSchema(kind as KindName).check(spec, ['spec'], ctx);
+    try {
+      specSchema(kind as KindName).check(spec, ['spec'], ctx);
+    } catch (e) {
+      // A bug in a check must not hide the resource's other problems, nor end in a stack trace.
+      report(ctx, ['spec'], `internal error while validating (please report it): ${(e as Error).message}`, {
+        code: 'InternalError',
+      });
+    }
   }
   return ctx.issues.map((i) => toMessage(downgradeIgnored(i, kind), loaded));
 }
