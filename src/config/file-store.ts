@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { listConfigFiles, loadText } from '../api/load/load.js';
 import { type ConfigMessage, formatMessage, hasErrors } from '../api/messages.js';
 import type { Resource, ResourceRef } from '../api/types/meta.js';
-import { formatRef, refKey, refOf } from '../api/types/meta.js';
+import { formatRef, refKey } from '../api/types/meta.js';
 import { validateResources } from '../api/validate/validate.js';
 import { type Clock, systemClock, type Timer } from '../shared/clock.js';
 import { TrellisError } from '../shared/errors.js';
@@ -17,6 +17,7 @@ import {
   normalizeRef,
   type PlannedChange,
   ResourceTable,
+  storeRef,
   type TableOptions,
 } from './resource-table.js';
 import type { ChangeResult, ConfigSnapshot, ConfigStore, ListFilter, StoreEvent } from './store.js';
@@ -116,7 +117,7 @@ export class FileConfigStore implements ConfigStore {
       const refused: ConfigMessage[] = [];
       for (const raw of resources) {
         const r = normalizeNamespace(raw);
-        const ref = refOf(r);
+        const ref = storeRef(r);
         const owner = this.#owners.get(refKey(ref));
         if (!owner) {
           const file = this.#newFileName(r, edits);
@@ -259,7 +260,7 @@ export class FileConfigStore implements ConfigStore {
       else {
         const good = new Map(
           loaded.resources.map((l) => [
-            refKey(refOf(normalizeNamespace(l.resource))),
+            refKey(storeRef(normalizeNamespace(l.resource))),
             normalizeNamespace(l.resource),
           ]),
         );
@@ -279,7 +280,7 @@ export class FileConfigStore implements ConfigStore {
             code: 'DuplicateResource',
             message: `also defined in ${first}; this definition is ignored`,
             position: { file, line: 0, col: 0 },
-            resource: refOf(r),
+            resource: storeRef(r),
           });
           continue;
         }
@@ -290,7 +291,7 @@ export class FileConfigStore implements ConfigStore {
     this.#owners = owners;
     const changes: PlannedChange[] = [...desired].map(([key, next]) => ({ key, next }));
     for (const r of this.#table.list()) {
-      const key = refKey(refOf(r));
+      const key = refKey(storeRef(r));
       if (!desired.has(key)) changes.push({ key, next: undefined });
     }
     const events = this.#table.commit(changes);

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { dropNullFields } from '../api/load/nulls.js';
 import { type ConfigMessage, hasErrors, ValidationCode } from '../api/messages.js';
 import { kindInfo } from '../api/types/index.js';
-import { DEFAULT_NAMESPACE, type Resource, type ResourceRef, refKey, refOf } from '../api/types/meta.js';
+import { DEFAULT_NAMESPACE, type Resource, type ResourceRef, refKey } from '../api/types/meta.js';
 import { validateResource } from '../api/validate/validate.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { type Logger, silentLogger } from '../shared/log.js';
@@ -35,18 +35,28 @@ export function withoutServerFields(r: Resource): Resource {
   return { ...r, metadata };
 }
 
-/** Namespaced kinds default to `default`, as kubectl does. */
-export function normalizeNamespace(r: Resource): Resource {
-  const info = kindInfo(r.kind);
-  if (info?.namespaced && !r.metadata?.namespace)
-    return { ...r, metadata: { ...r.metadata, namespace: DEFAULT_NAMESPACE } };
-  return r;
+/**
+ * A resource as the store keeps it: fields without a value dropped, a missing spec empty, and the namespace
+ * of namespaced kinds defaulted to `default`, as kubectl does.
+ */
+export function normalizeNamespace(given: Resource): Resource {
+  const r = dropNullFields(given);
+  const withSpec = r.spec === undefined || r.spec === null ? { ...r, spec: {} } : r;
+  if (kindInfo(r.kind)?.namespaced && !withSpec.metadata?.namespace) {
+    return { ...withSpec, metadata: { ...withSpec.metadata, namespace: DEFAULT_NAMESPACE } };
+  }
+  return withSpec;
 }
 
-/** A reference with the namespace defaulted as for resources. */
+/** A reference as the store keys it: namespaced kinds default to `default`, cluster-scoped ones have none. */
 export function normalizeRef(ref: ResourceRef): ResourceRef {
   const namespaced = kindInfo(ref.kind)?.namespaced ?? true;
-  return { ...ref, namespace: namespaced ? ref.namespace || DEFAULT_NAMESPACE : ref.namespace };
+  return { ...ref, namespace: namespaced ? ref.namespace || DEFAULT_NAMESPACE : '' };
+}
+
+/** The store's reference to a resource (see normalizeRef). */
+export function storeRef(r: Resource): ResourceRef {
+  return normalizeRef({ kind: r.kind, namespace: r.metadata?.namespace ?? '', name: r.metadata?.name });
 }
 
 function compareRefs(a: Resource, b: Resource): number {
@@ -134,13 +144,13 @@ export class ResourceTable {
       const r = normalizeNamespace(raw);
       messages.push(...validateResource(r));
       if (typeof r.metadata?.name !== 'string') continue;
-      const key = refKey(refOf(r));
+      const key = refKey(storeRef(r));
       if (seen.has(key)) {
         messages.push({
           severity: 'error',
           code: ValidationCode.DuplicateResource,
           message: 'appears more than once in the batch',
-          resource: refOf(r),
+          resource: storeRef(r),
         });
       }
       seen.add(key);
@@ -159,7 +169,7 @@ export class ResourceTable {
   planApply(resources: readonly Resource[]): PlannedChange[] {
     return resources.map((raw) => {
       const r = normalizeNamespace(raw);
-      return { key: refKey(refOf(r)), next: r };
+      return { key: refKey(storeRef(r)), next: r };
     });
   }
 

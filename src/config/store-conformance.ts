@@ -195,6 +195,36 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.ok(Object.isFrozen(stored.spec));
     }));
 
+  test(`${name}: fields without a value are absent, and a resource without spec has an empty one`, () =>
+    withStore(factory, async ({ store }) => {
+      const result = await store.apply([
+        {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: 'shop', labels: null },
+        } as unknown as Resource,
+        {
+          ...routeTo('reviews', 'v1'),
+          spec: {
+            hosts: ['reviews'],
+            gateways: null,
+            http: [{ match: null, route: [{ destination: { host: 'reviews' } }] }],
+          },
+        },
+      ]);
+      assert.equal(result.ok, true, JSON.stringify(result.messages));
+      assert.deepEqual(store.get({ kind: 'Namespace', namespace: '', name: 'shop' })?.spec, {});
+      assert.equal(
+        'labels' in store.get({ kind: 'Namespace', namespace: '', name: 'shop' })!.metadata,
+        false,
+      );
+      const vs = store.get(ref('VirtualService', 'reviews'))!.spec as Record<string, unknown>;
+      assert.equal('gateways' in vs, false);
+      assert.deepEqual((vs.http as Record<string, unknown>[])[0], {
+        route: [{ destination: { host: 'reviews' } }],
+      });
+    }));
+
   test(`${name}: the store keeps its own copy of what was applied`, () =>
     withStore(factory, async ({ store }) => {
       const input = reviewsRule(['v1']);

@@ -112,7 +112,11 @@ function toMessage(issue: Issue, loaded: LoadedResource): ConfigMessage {
       atKey: issue.atKey ?? false,
       ...(issue.inner ? { inner: issue.inner } : {}),
     }),
-    resource: { kind: r.kind, namespace: r.metadata?.namespace ?? DEFAULT_NAMESPACE, name },
+    resource: {
+      kind: r.kind,
+      namespace: kindInfo(r.kind)?.namespaced === false ? '' : (r.metadata?.namespace ?? DEFAULT_NAMESPACE),
+      name,
+    },
     path: formatPath(issue.path),
     ...(issue.fix ? { fix: issue.fix } : {}),
   };
