@@ -459,3 +459,46 @@ spec:
     'Referenced extension provider not found: "zipkin"',
   ]);
 });
+
+test('EnvoyFilter operations that Envoy config generation ignores (IST0152-0154) and conflicting Gateways (IST0145)', () => {
+  const messages = run(`
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: ops}
+spec:
+  configPatches:
+  - {applyTo: CLUSTER, patch: {operation: REPLACE, value: {name: x}}}
+  - {applyTo: HTTP_ROUTE, patch: {operation: ADD, value: {name: x}}}
+  - {applyTo: ROUTE_CONFIGURATION, patch: {operation: REMOVE}}
+  - {applyTo: HTTP_FILTER, patch: {operation: REMOVE}}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: a}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*.example.com"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: b}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [shop.example.com]}, {port: {number: 81, name: http2, protocol: HTTP}, hosts: ["*"]}]
+`);
+  const selectorInfos = messages.filter((m) => m.code === 'IST0101');
+  assert.ok(
+    selectorInfos.every((m) => m.severity === 'info' && /Referenced selector not found/.test(m.message)),
+  );
+  assert.deepEqual(codes(messages.filter((m) => m.code !== 'IST0101')), [
+    'IST0145',
+    'IST0145',
+    'IST0152',
+    'IST0153',
+    'IST0154',
+  ]);
+  assert.match(
+    messages.find((m) => m.code === 'IST0145')!.message,
+    /Conflict with gateways default\/a, default\/b \(workload selector istio=ingressgateway, port 80, hosts \[\*\.example\.com\]\)/,
+  );
+});

@@ -8,7 +8,12 @@ import {
   tlsVerificationAnalyzer,
 } from './analyzers/destination-rules.js';
 import { destinationAnalyzer } from './analyzers/destinations.js';
-import { gatewayReferenceAnalyzer, gatewayWorkloadAnalyzer } from './analyzers/gateways.js';
+import { envoyFilterOperationAnalyzer } from './analyzers/envoy-filters.js';
+import {
+  conflictingGatewayAnalyzer,
+  gatewayReferenceAnalyzer,
+  gatewayWorkloadAnalyzer,
+} from './analyzers/gateways.js';
 import { meshHostConflictAnalyzer } from './analyzers/mesh-hosts.js';
 import { peerAuthenticationPortAnalyzer, selectorlessAnalyzer } from './analyzers/policies.js';
 import { delegateAnalyzer, providerAnalyzer } from './analyzers/references.js';
@@ -22,6 +27,8 @@ export const ANALYZERS: readonly { name: string; run: Analyzer }[] = [
   { name: 'destinations', run: destinationAnalyzer },
   { name: 'gateway-references', run: gatewayReferenceAnalyzer },
   { name: 'gateway-workloads', run: gatewayWorkloadAnalyzer },
+  { name: 'conflicting-gateways', run: conflictingGatewayAnalyzer },
+  { name: 'envoy-filter-operations', run: envoyFilterOperationAnalyzer },
   { name: 'mesh-host-conflicts', run: meshHostConflictAnalyzer },
   { name: 'unreachable-rules', run: unreachableRuleAnalyzer },
   { name: 'destination-rule-hosts', run: destinationRuleHostAnalyzer },

@@ -80,6 +80,30 @@ export const CODES = {
     'warning',
     "A VirtualService host is not among its Gateway's hosts.",
   ),
+  ConflictingGateways: c(
+    'IST0145',
+    'ConflictingGateways',
+    'error',
+    'Two Gateways select the same workload, port and hosts.',
+  ),
+  EnvoyFilterUsesReplaceOperationIncorrectly: c(
+    'IST0152',
+    'EnvoyFilterUsesReplaceOperationIncorrectly',
+    'error',
+    'The REPLACE operation is only valid for HTTP_FILTER and NETWORK_FILTER.',
+  ),
+  EnvoyFilterUsesAddOperationIncorrectly: c(
+    'IST0153',
+    'EnvoyFilterUsesAddOperationIncorrectly',
+    'error',
+    'The ADD operation is ignored when applyTo is ROUTE_CONFIGURATION or HTTP_ROUTE.',
+  ),
+  EnvoyFilterUsesRemoveOperationIncorrectly: c(
+    'IST0154',
+    'EnvoyFilterUsesRemoveOperationIncorrectly',
+    'error',
+    'The REMOVE operation is ignored when applyTo is ROUTE_CONFIGURATION or HTTP_ROUTE.',
+  ),
   MultipleTelemetriesWithoutWorkloadSelectors: c(
     'IST0160',
     'MultipleTelemetriesWithoutWorkloadSelectors',

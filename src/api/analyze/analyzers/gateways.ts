@@ -123,3 +123,45 @@ export function gatewayWorkloadAnalyzer(index: AnalysisIndex): ConfigMessage[] {
   }
   return out;
 }
+
+/** IST0145: two Gateways on the same workloads and port that both claim a host. */
+export function conflictingGatewayAnalyzer(index: AnalysisIndex): ConfigMessage[] {
+  const out: ConfigMessage[] = [];
+  const gws = index.ofKind<Gateway>('Gateway');
+  const key = (sel: Record<string, string> | undefined) =>
+    Object.entries(sel ?? {})
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+  for (const [a, ga] of gws.entries()) {
+    for (const gb of gws.slice(a + 1)) {
+      if (key(ga.resource.spec.selector) !== key(gb.resource.spec.selector)) continue;
+      for (const [i, sa] of ga.resource.spec.servers.entries()) {
+        for (const sb of gb.resource.spec.servers) {
+          if (sa.port.number !== sb.port.number || (sa.bind ?? '') !== (sb.bind ?? '')) continue;
+          // Different TLS server names can share a port (SNI tells them apart); the same plain-text host cannot.
+          const shared = sa.hosts
+            .map(serverHost)
+            .filter((h) => sb.hosts.map(serverHost).some((o) => hostCovers(h, o) || hostCovers(o, h)));
+          if (shared.length === 0 || (sa.tls && sb.tls)) continue;
+          const names = `${ga.resource.metadata.namespace}/${ga.resource.metadata.name}, ${gb.resource.metadata.namespace}/${gb.resource.metadata.name}`;
+          for (const [g, at] of [
+            [ga, ['spec', 'servers', i, 'port', 'number']],
+            [gb, ['spec', 'servers', gb.resource.spec.servers.indexOf(sb), 'port', 'number']],
+          ] as const) {
+            out.push(
+              message(
+                g,
+                CODES.ConflictingGateways,
+                at,
+                `Conflict with gateways ${names} (workload selector ${key(ga.resource.spec.selector) || '(all)'}, port ${sa.port.number}, hosts [${shared.join(' ')}]).`,
+                'merge the servers into one Gateway, or give them different ports or hosts',
+              ),
+            );
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
