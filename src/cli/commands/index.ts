@@ -1,9 +1,11 @@
 // The list of CLI commands; each module adds one command (or a group) to the program.
 
 import type { Command } from 'commander';
+import { registerAnalyze } from './analyze.js';
 import { registerCerts } from './certs.js';
 import { registerRatelimit } from './ratelimit.js';
+import { registerValidate } from './validate.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerCerts, registerRatelimit];
+export const commands: RegisterCommand[] = [registerValidate, registerAnalyze, registerCerts, registerRatelimit];
