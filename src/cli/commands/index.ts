@@ -8,4 +8,9 @@ import { registerValidate } from './validate.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerValidate, registerAnalyze, registerCerts, registerRatelimit];
+export const commands: RegisterCommand[] = [
+  registerValidate,
+  registerAnalyze,
+  registerCerts,
+  registerRatelimit,
+];

@@ -1,7 +1,10 @@
 // What translation reads: validated Istio config, the mesh config and the registry, frozen for one push.
 
 import type { MeshConfig, Resource } from '../../api/types/index.js';
-import { DEFAULT_MESH_CONFIG } from '../../api/types/index.js';
+import {
+  type ResolvedMeshConfig as BaseResolvedMeshConfig,
+  withMeshDefaults,
+} from '../../config/mesh-config.js';
 import type { RegistrySnapshot } from '../../registry/model.js';
 
 export interface MeshInputs {
@@ -13,25 +16,12 @@ export interface MeshInputs {
   readonly jwks?: ReadonlyMap<string, string>;
 }
 
-/** MeshConfig with Istio's defaults applied to the fields translation depends on. */
-export interface ResolvedMeshConfig extends MeshConfig {
-  trustDomain: string;
-  rootNamespace: string;
-  enableAutoMtls: boolean;
-  connectTimeout: string;
-  protocolDetectionTimeout: string;
+/** MeshConfig with Istio's defaults applied (src/config/mesh-config.ts), plus the cluster DNS domain. */
+export type ResolvedMeshConfig = BaseResolvedMeshConfig & {
   /** The DNS suffix of Kubernetes services (`svc.<domain>`). */
   domainSuffix: string;
-}
+};
 
 export function resolveMeshConfig(mesh: MeshConfig = {}): ResolvedMeshConfig {
-  return {
-    ...mesh,
-    trustDomain: mesh.trustDomain ?? DEFAULT_MESH_CONFIG.trustDomain,
-    rootNamespace: mesh.rootNamespace ?? DEFAULT_MESH_CONFIG.rootNamespace,
-    enableAutoMtls: mesh.enableAutoMtls ?? DEFAULT_MESH_CONFIG.enableAutoMtls,
-    connectTimeout: mesh.connectTimeout ?? DEFAULT_MESH_CONFIG.connectTimeout,
-    protocolDetectionTimeout: mesh.protocolDetectionTimeout ?? DEFAULT_MESH_CONFIG.protocolDetectionTimeout,
-    domainSuffix: 'cluster.local',
-  };
+  return { ...withMeshDefaults(mesh), domainSuffix: 'cluster.local' };
 }

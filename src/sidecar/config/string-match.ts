@@ -1,11 +1,14 @@
 // Envoy's StringMatcher as a compiled predicate (exact, prefix, suffix, contains, safe_regex with full-match).
 
+import { compileRe2 } from '../../shared/re2.js';
 import type { StringMatch } from './model.js';
 
 /** Compiles a regex with Envoy's safe_regex semantics: the whole string must match. */
 export type RegexCompiler = (pattern: string, flags?: string) => RegExp;
 
-export const fullMatchRegex: RegexCompiler = (pattern, flags) => new RegExp(`^(?:${pattern})$`, flags);
+/** RE2 syntax translated to JavaScript (src/shared/re2.ts), anchored so the whole string must match. */
+export const fullMatchRegex: RegexCompiler = (pattern, flags) =>
+  compileRe2(pattern, { fullMatch: true, ignoreCase: flags?.includes('i') ?? false });
 
 export function stringMatch(
   kind: StringMatch['kind'],
