@@ -3,7 +3,11 @@ import { test } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { pack } from '../../xds/any.js';
-import { Cluster_DiscoveryType, type Cluster_LbPolicy, ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import {
+  Cluster_DiscoveryType,
+  type Cluster_LbPolicy,
+  ClusterSchema,
+} from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { HttpConnectionManagerSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { CLUSTER_TYPE, LISTENER_TYPE } from '../../xds/type-urls.js';
@@ -32,10 +36,16 @@ test('every rejected resource and every reason is listed, naming the resource', 
     kind: 'cluster',
     resources: [
       { any: clusterAny({ name: 'ok' }), version: 'v' },
-      { any: clusterAny({ name: 'bad', connectTimeout: { seconds: -1n }, lbPolicy: 99 as Cluster_LbPolicy }), version: 'v' },
+      {
+        any: clusterAny({ name: 'bad', connectTimeout: { seconds: -1n }, lbPolicy: 99 as Cluster_LbPolicy }),
+        version: 'v',
+      },
       { any: clusterAny({ name: 'ok' }), version: 'v' },
       { any: create(AnySchema, { typeUrl: LISTENER_TYPE, value: new Uint8Array() }), version: 'v' },
-      { any: create(AnySchema, { typeUrl: CLUSTER_TYPE, value: new Uint8Array([0xff, 0xff]) }), version: 'v' },
+      {
+        any: create(AnySchema, { typeUrl: CLUSTER_TYPE, value: new Uint8Array([0xff, 0xff]) }),
+        version: 'v',
+      },
     ],
     decoders: identity,
     references: defaultReferences,

@@ -82,7 +82,8 @@ export function decodeResources<T extends ResourceTypes, K extends ResourceKind>
     let references: string[] = [];
     try {
       if (kind === 'cluster') references = opts.references.cluster(message as ProtoResources['cluster']);
-      else if (kind === 'listener') references = opts.references.listener(message as ProtoResources['listener']);
+      else if (kind === 'listener')
+        references = opts.references.listener(message as ProtoResources['listener']);
     } catch (e) {
       errors.push(`${kind} "${name}": cannot tell what it references: ${errorMessage(e)}`);
       return;

@@ -2,12 +2,12 @@
 
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from '../../shared/log.js';
 import {
   type DeltaDiscoveryRequest,
   DeltaDiscoveryRequestSchema,
   type DeltaDiscoveryResponse,
 } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import type { Logger } from '../../shared/log.js';
 import type { WireResource } from './decode.js';
 import { type ChildKind, type SessionHost, sameSet, type XdsSession } from './session.js';
 import { KIND_TYPE_URL, kindOfTypeUrl, type ResourceKind } from './types.js';
@@ -73,7 +73,8 @@ export class DeltaSession implements XdsSession {
     }
     const resources: WireResource[] = [];
     // A resource without a body only refreshes a TTL, which Trellis does not use.
-    for (const r of response.resources) if (r.resource) resources.push({ any: r.resource, name: r.name, version: r.version });
+    for (const r of response.resources)
+      if (r.resource) resources.push({ any: r.resource, name: r.name, version: r.version });
     const nack = this.#host.ingest(kind, resources, {
       complete: false,
       removed: response.removedResources,

@@ -2,6 +2,7 @@
 
 export { type DecodeResult, decodeResources, type WireResource } from './decode.js';
 export { FrozenMap } from './frozen-map.js';
+export { protoDecoders } from './proto-decoders.js';
 export { clusterEndpointNames, defaultReferences, listenerRouteNames } from './references.js';
 export {
   type ClientNack,

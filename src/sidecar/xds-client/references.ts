@@ -2,8 +2,8 @@
 
 import { fromBinary } from '@bufbuild/protobuf';
 import { type Cluster, Cluster_DiscoveryType } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
-import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import type { FilterChain } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
+import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { HttpConnectionManagerSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { HCM_TYPE } from '../../xds/type-urls.js';
 import type { XdsReferences } from './types.js';

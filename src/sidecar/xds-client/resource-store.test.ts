@@ -40,7 +40,11 @@ test('an updated cluster waiting for new endpoints keeps serving its previous ve
   store.replaceAll('cluster', [entry('c', 'c2', ['e2'])]);
   assert.deepEqual(store.apply(1), []);
   assert.equal(store.applied('cluster').get('c')?.value, 'c1');
-  assert.deepEqual([...store.wanted('endpoint')].sort(), ['e1', 'e2'], 'both old and new endpoints stay wanted');
+  assert.deepEqual(
+    [...store.wanted('endpoint')].sort(),
+    ['e1', 'e2'],
+    'both old and new endpoints stay wanted',
+  );
   assert.equal(store.states('cluster')[0]?.state, 'warming');
   store.upsert('endpoint', [entry('e2', 'e2')]);
   store.apply(2);

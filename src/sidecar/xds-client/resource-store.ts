@@ -72,7 +72,8 @@ export class ResourceStore<T extends ResourceTypes> {
 
   /** Forgets children no longer wanted (SotW cannot delete them; unsubscribing does). */
   retain(child: Child, wanted: ReadonlySet<string>): void {
-    for (const name of [...this.#received[child].keys()]) if (!wanted.has(name)) this.#received[child].delete(name);
+    for (const name of [...this.#received[child].keys()])
+      if (!wanted.has(name)) this.#received[child].delete(name);
     for (const name of [...this.#absent[child]]) if (!wanted.has(name)) this.#absent[child].delete(name);
   }
 

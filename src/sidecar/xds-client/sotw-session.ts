@@ -2,12 +2,12 @@
 
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from '../../shared/log.js';
 import {
   type DiscoveryRequest,
   DiscoveryRequestSchema,
   type DiscoveryResponse,
 } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import type { Logger } from '../../shared/log.js';
 import { type ChildKind, type SessionHost, sameSet, type XdsSession } from './session.js';
 import { KIND_TYPE_URL, kindOfTypeUrl, type ResourceKind } from './types.js';
 

@@ -3,6 +3,10 @@
 
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
+import { Backoff } from '../../shared/backoff.js';
+import { type Clock, systemClock, type Timer } from '../../shared/clock.js';
+import { errorMessage } from '../../shared/errors.js';
+import { type Logger, silentLogger } from '../../shared/log.js';
 import { type Node, NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { AggregatedDiscoveryService } from '../../xds/gen/envoy/service/discovery/v3/ads_pb.js';
 import type {
@@ -12,10 +16,6 @@ import type {
   DiscoveryResponse,
 } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { grpcServiceDefinition } from '../../xds/grpc.js';
-import { Backoff } from '../../shared/backoff.js';
-import { type Clock, systemClock, type Timer } from '../../shared/clock.js';
-import { errorMessage } from '../../shared/errors.js';
-import { type Logger, silentLogger } from '../../shared/log.js';
 import { decodeResources, type WireResource } from './decode.js';
 import { DeltaSession } from './delta-session.js';
 import { FrozenMap } from './frozen-map.js';
@@ -233,7 +233,8 @@ export class XdsClient<T extends ResourceTypes> {
       ...this.#opts.channelOptions,
     });
     this.#channel = channel;
-    const method = this.#protocol === 'delta' ? SERVICE.deltaAggregatedResources! : SERVICE.streamAggregatedResources!;
+    const method =
+      this.#protocol === 'delta' ? SERVICE.deltaAggregatedResources! : SERVICE.streamAggregatedResources!;
     const call = channel.makeBidiStreamRequest(
       method.path,
       method.requestSerialize as (v: unknown) => Buffer,
@@ -305,7 +306,8 @@ export class XdsClient<T extends ResourceTypes> {
       ackedVersion: (kind) => this.#acked[kind],
       heldVersions: (kind, only) => {
         const out: Record<string, string> = {};
-        for (const [name, e] of this.#store.received(kind)) if (!only || only.has(name)) out[name] = e.version;
+        for (const [name, e] of this.#store.received(kind))
+          if (!only || only.has(name)) out[name] = e.version;
         return out;
       },
       wanted: (kind) => this.#store.wanted(kind),
@@ -363,25 +365,30 @@ export class XdsClient<T extends ResourceTypes> {
     return undefined;
   }
 
+  /** Tells the session which routes and endpoints the config now needs (after the ACK, as Envoy does). */
   #syncSubscriptions(): void {
     const session = this.#session;
-    for (const kind of ['endpoint', 'route'] as ChildKind[]) {
-      const wanted = this.#store.wanted(kind);
-      this.#store.retain(kind, wanted);
-      session?.updateSubscription(kind, wanted);
-    }
-    this.#publish();
+    if (!session) return;
+    for (const kind of ['endpoint', 'route'] as ChildKind[])
+      session.updateSubscription(kind, this.#store.wanted(kind));
   }
 
   /** Applies what is consistent and hands out a new immutable snapshot if anything served changed. */
   #publish(): void {
-    const changed = this.#store.apply(this.#clock.monotonic());
-    if (changed.length > 0 || !this.#snapshot) {
+    const now = this.#clock.monotonic();
+    const changed = new Set(this.#store.apply(now));
+    // Routes and endpoints that no parent needs any more are forgotten in the same snapshot.
+    for (const kind of ['endpoint', 'route'] as ChildKind[])
+      this.#store.retain(kind, this.#store.wanted(kind));
+    for (const k of this.#store.apply(now)) changed.add(k);
+    if (changed.size > 0 || !this.#snapshot) {
       const previous = this.#snapshot;
       const mapOf = <K extends ResourceKind>(kind: K, old: ReadonlyMap<string, T[K]> | undefined) =>
-        old && !changed.includes(kind)
+        old && !changed.has(kind)
           ? old
-          : new FrozenMap<string, T[K]>([...this.#store.applied(kind)].map(([n, e]) => [n, e.value] as const));
+          : new FrozenMap<string, T[K]>(
+              [...this.#store.applied(kind)].map(([n, e]) => [n, e.value] as const),
+            );
       const snapshot: XdsSnapshot<T> = Object.freeze({
         listeners: mapOf('listener', previous?.listeners),
         routes: mapOf('route', previous?.routes),
@@ -405,7 +412,8 @@ export class XdsClient<T extends ResourceTypes> {
 
   #checkSynced(): void {
     if (this.#synced || !this.#snapshot) return;
-    if (!this.#receivedOnce.has('cluster') || !this.#receivedOnce.has('listener') || !this.#store.warm) return;
+    if (!this.#receivedOnce.has('cluster') || !this.#receivedOnce.has('listener') || !this.#store.warm)
+      return;
     this.#synced = true;
     const waiters = this.#syncedWaiters;
     this.#syncedWaiters = [];
