@@ -77,6 +77,13 @@ export interface StreamContext {
 
 const MAX_OUTSTANDING_NONCES = 16;
 
+export interface Response {
+  readonly bytes: Uint8Array;
+  readonly nonce: string;
+  /** Resources sent because they changed (or are new to the client). */
+  readonly changed: readonly EncodedResource[];
+}
+
 export abstract class AdsStream implements Pushable {
   readonly id: string;
   readonly connectedAt: number;
@@ -199,9 +206,8 @@ export abstract class AdsStream implements Pushable {
     for (const ts of this.#orderedTypes()) {
       if (!ts.subscribed || this.#closed) continue;
       const target = entry.snapshot.get(ts.typeUrl);
-      const nonce = `${this.id}.${(++this.#nonceCounter).toString(36)}`;
       const started = this.ctx.clock.monotonic();
-      const built = this.respond(ts, target, nonce);
+      const built = this.respond(ts, target, () => `${this.id}.${(++this.#nonceCounter).toString(36)}`);
       ts.mustRespond = false;
       ts.newlyRequested.clear();
       ts.view.settle(target);
@@ -213,7 +219,9 @@ export abstract class AdsStream implements Pushable {
         }
         continue;
       }
+      const nonce = built.nonce;
       ts.sent = { version: target.version, nonce, at: this.ctx.clock.now() };
+      ts.outstanding.delete(nonce);
       ts.outstanding.set(nonce, target.version);
       if (ts.outstanding.size > MAX_OUTSTANDING_NONCES)
         ts.outstanding.delete(ts.outstanding.keys().next().value as string);
@@ -228,12 +236,16 @@ export abstract class AdsStream implements Pushable {
     await Promise.all(writes);
   }
 
-  /** Builds the response for one type, or undefined when the client needs nothing. */
+  /**
+   * Builds the response for one type, or undefined when the client needs nothing. `streamNonce` makes a
+   * nonce unique to this stream; a response shared byte for byte by many streams carries its own nonce,
+   * unique per content (a nonce only has to tell this stream's responses apart).
+   */
   protected abstract respond(
     ts: TypeState,
     target: ResourceSet,
-    nonce: string,
-  ): { bytes: Uint8Array; changed: readonly EncodedResource[] } | undefined;
+    streamNonce: () => string,
+  ): Response | undefined;
 
   /** The node carried by a request, if any. */
   protected abstract nodeOf(request: unknown): Node | undefined;
@@ -420,11 +432,20 @@ export abstract class AdsStream implements Pushable {
   }
 }
 
+const edsNames = new WeakMap<EncodedResource, string | null>();
+
 /** The EDS name a cluster subscribes to: eds_cluster_config.service_name, or the cluster name. */
 function edsServiceName(resource: EncodedResource): string | undefined {
-  if (!isMessage(resource.message, ClusterSchema)) return undefined;
-  const cluster = resource.message;
-  const type = cluster.clusterDiscoveryType;
-  if (type.case !== 'type' || type.value !== Cluster_DiscoveryType.EDS) return undefined;
-  return cluster.edsClusterConfig?.serviceName || cluster.name;
+  let name = edsNames.get(resource);
+  if (name === undefined) {
+    name = null;
+    if (isMessage(resource.message, ClusterSchema)) {
+      const cluster = resource.message;
+      const type = cluster.clusterDiscoveryType;
+      if (type.case === 'type' && type.value === Cluster_DiscoveryType.EDS)
+        name = cluster.edsClusterConfig?.serviceName || cluster.name;
+    }
+    edsNames.set(resource, name);
+  }
+  return name ?? undefined;
 }

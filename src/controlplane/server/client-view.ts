@@ -37,6 +37,11 @@ export class ClientView {
     return this.#base?.get(name)?.version;
   }
 
+  /** True when the client holds exactly the base (no per-name exceptions): its next diff is the group's. */
+  get plain(): boolean {
+    return this.#overrides.size === 0;
+  }
+
   /** A name entered the scope: the client holds `version` of it (delta initial versions) or nothing. */
   enter(name: string, version: string | null = null): void {
     this.#overrides.set(name, version);

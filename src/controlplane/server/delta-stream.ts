@@ -7,9 +7,8 @@ import {
   type DeltaDiscoveryRequest,
   DeltaDiscoveryResponseSchema,
 } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import { AdsStream } from './ads-stream.js';
+import { AdsStream, type Response } from './ads-stream.js';
 import { concatBytes } from './bytes.js';
-import type { EncodedResource } from './resource.js';
 import type { ResourceSet } from './snapshot.js';
 import type { TypeState } from './type-state.js';
 
@@ -51,28 +50,34 @@ export class DeltaStream extends AdsStream {
     if (ts.mustRespond) this.schedule();
   }
 
-  protected respond(
-    ts: TypeState,
-    target: ResourceSet,
-    nonce: string,
-  ): { bytes: Uint8Array; changed: readonly EncodedResource[] } | undefined {
+  protected respond(ts: TypeState, target: ResourceSet, streamNonce: () => string): Response | undefined {
+    const base = ts.view.base;
+    // A wildcard client holding exactly the group's previous set gets the group's diff: build it once.
+    const shared = ts.wildcard && ts.names.size === 0 && ts.newlyRequested.size === 0 && ts.view.plain;
     const { changed, removed } = ts.view.changesTo(target, ts);
     // A requested name that does not exist is answered as removed: that is how delta says "no such resource".
     for (const name of ts.newlyRequested)
       if (!target.get(name) && !removed.includes(name)) removed.push(name);
     if (!ts.mustRespond && changed.length === 0 && removed.length === 0) return undefined;
-    const chunks = changed.map((r) => r.deltaChunk);
-    chunks.push(
-      toBinary(
-        DeltaDiscoveryResponseSchema,
-        create(DeltaDiscoveryResponseSchema, {
-          systemVersionInfo: target.version,
-          typeUrl: ts.typeUrl,
-          nonce,
-          removedResources: removed,
-        }),
-      ),
-    );
-    return { bytes: concatBytes(chunks), changed };
+    const build = (nonce: string) =>
+      concatBytes([
+        ...changed.map((r) => r.deltaChunk),
+        toBinary(
+          DeltaDiscoveryResponseSchema,
+          create(DeltaDiscoveryResponseSchema, {
+            systemVersionInfo: target.version,
+            typeUrl: ts.typeUrl,
+            nonce,
+            removedResources: removed,
+          }),
+        ),
+      ]);
+    if (shared) {
+      const from = base?.id ?? 0;
+      const nonce = `d${target.id}.${from}`;
+      return { bytes: target.sharedResponse(`delta:${from}`, () => build(nonce)), nonce, changed };
+    }
+    const nonce = streamNonce();
+    return { bytes: build(nonce), nonce, changed };
   }
 }

@@ -1,7 +1,6 @@
 // Immutable, versioned resource sets per xDS type: what a group of proxies should hold at one moment.
 
 import { TrellisError } from '../../shared/errors.js';
-import { concatBytes } from './bytes.js';
 import { digest, type EncodedResource } from './resource.js';
 
 /** What changed between two versions of one type's resources. */
@@ -12,12 +11,17 @@ export interface ResourceDiff {
   readonly removed: readonly string[];
 }
 
+let nextSetId = 1;
+
 /** One type's resources in a snapshot. The version is a hash of the names and resource versions. */
 export class ResourceSet {
+  /** Unique per object (two sets with equal content have different ids): names shared responses. */
+  readonly id = nextSetId++;
   readonly typeUrl: string;
   readonly version: string;
   readonly resources: ReadonlyMap<string, EncodedResource>;
-  #sotwBody: Uint8Array | undefined;
+  /** Whole responses that every stream in the same situation receives byte for byte. */
+  readonly #shared = new Map<string, Uint8Array>();
   // Computed once per (previous, next) pair and shared by every stream of the group.
   readonly #diffs = new WeakMap<ResourceSet, ResourceDiff>();
 
@@ -51,10 +55,17 @@ export class ResourceSet {
     return this.resources.get(name);
   }
 
-  /** Every resource as one state-of-the-world response body (without version, type or nonce). */
-  get sotwBody(): Uint8Array {
-    this.#sotwBody ??= concatBytes([...this.resources.values()].map((r) => r.sotwChunk));
-    return this.#sotwBody;
+  /**
+   * A complete response built once and sent as is to every stream that needs exactly it (a wildcard client
+   * getting the full set, or moving from one shared set to the next). Keys name the situation.
+   */
+  sharedResponse(key: string, build: () => Uint8Array): Uint8Array {
+    let bytes = this.#shared.get(key);
+    if (!bytes) {
+      bytes = build();
+      this.#shared.set(key, bytes);
+    }
+    return bytes;
   }
 
   /** What a client holding `previous` must learn to hold this set. */

@@ -46,8 +46,10 @@ const route = (name: string, vhost = 'default') =>
 class MemoryTransport implements StreamTransport {
   readonly peer = { address: 'memory', transportSecurity: undefined, certificate: undefined };
   readonly responses: DiscoveryResponse[] = [];
+  readonly raw: Uint8Array[] = [];
   ended: { code: number; details: string } | null | undefined;
   write(bytes: Uint8Array, done: () => void): void {
+    this.raw.push(bytes);
     this.responses.push(fromBinary(DiscoveryResponseSchema, bytes));
     queueMicrotask(done);
   }
@@ -343,4 +345,25 @@ test('a stream whose first request has no node is refused with a message saying 
   assert.equal(transport.ended?.code, 3);
   assert.match(transport.ended?.details ?? '', /first request on an ADS stream must carry the node/);
   assert.equal(h.server.stats().streams, 0);
+});
+
+test('wildcard clients of one group get the very same response bytes, built once', async () => {
+  const h = harness();
+  h.cache.setSnapshot(node.id, Snapshot.create([edsCluster('a'), edsCluster('b')]));
+  const a = h.open();
+  const b = h.open();
+  a.stream.receive(req({ node, typeUrl: CLUSTER_TYPE }));
+  b.stream.receive(req({ node: { ...node, id: node.id }, typeUrl: CLUSTER_TYPE }));
+  await h.settle();
+  assert.equal(a.transport.raw[0], b.transport.raw[0], 'one buffer serves both streams');
+  const [ra] = a.transport.take();
+  const [rb] = b.transport.take();
+  assert.equal(ra!.nonce, rb!.nonce);
+  ack(a.stream, ra!);
+  await h.settle();
+  assert.deepEqual(
+    h.server.proxyStatus().map((p) => p.types[0]!.state),
+    ['SYNCED', 'STALE (Never Acknowledged)'],
+    'ACKs are still per stream',
+  );
 });

@@ -8,9 +8,8 @@ import {
   DiscoveryResponseSchema,
 } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { isWildcardType } from '../../xds/type-urls.js';
-import { AdsStream } from './ads-stream.js';
+import { AdsStream, type Response } from './ads-stream.js';
 import { concatBytes } from './bytes.js';
-import type { EncodedResource } from './resource.js';
 import type { ResourceSet } from './snapshot.js';
 import type { TypeState } from './type-state.js';
 
@@ -43,39 +42,43 @@ export class SotwStream extends AdsStream {
     if (ts.mustRespond) this.schedule();
   }
 
-  protected respond(
-    ts: TypeState,
-    target: ResourceSet,
-    nonce: string,
-  ): { bytes: Uint8Array; changed: readonly EncodedResource[] } | undefined {
+  protected respond(ts: TypeState, target: ResourceSet, streamNonce: () => string): Response | undefined {
     const { changed, removed } = ts.view.changesTo(target, ts);
-    let body: Uint8Array[];
+    const header = (nonce: string) =>
+      toBinary(
+        DiscoveryResponseSchema,
+        create(DiscoveryResponseSchema, { versionInfo: target.version, typeUrl: ts.typeUrl, nonce }),
+      );
     if (isWildcardType(ts.typeUrl)) {
       // Listeners and clusters: every response carries the complete set; an omitted name means deleted.
       if (!ts.mustRespond && changed.length === 0 && removed.length === 0) return undefined;
-      if (ts.wildcard) body = [target.sotwBody];
-      else {
-        body = [];
-        for (const name of [...ts.names].sort()) {
-          const r = target.get(name);
-          if (r) body.push(r.sotwChunk);
-        }
+      if (ts.wildcard && ts.names.size === 0) {
+        // Every wildcard client of the group gets these exact bytes: build them once.
+        const nonce = `w${target.id}`;
+        const bytes = target.sharedResponse('sotw', () =>
+          concatBytes([...[...target.resources.values()].map((r) => r.sotwChunk), header(nonce)]),
+        );
+        return { bytes, nonce, changed };
       }
-    } else {
-      // Routes and endpoints: only what changed; SotW has no way to delete them (parents stop naming them).
-      if (!ts.mustRespond && changed.length === 0) return undefined;
-      body = changed.map((r) => r.sotwChunk);
+      const body: Uint8Array[] = [];
+      for (const name of [...ts.names].sort()) {
+        const r = target.get(name);
+        if (r) body.push(r.sotwChunk);
+      }
+      const nonce = streamNonce();
+      body.push(header(nonce));
+      return { bytes: concatBytes(body), nonce, changed };
     }
-    const header = toBinary(
-      DiscoveryResponseSchema,
-      create(DiscoveryResponseSchema, { versionInfo: target.version, typeUrl: ts.typeUrl, nonce }),
-    );
-    body.push(header);
-    return { bytes: concatBytes(body), changed };
+    // Routes and endpoints: only what changed; SotW has no way to delete them (parents stop naming them).
+    if (!ts.mustRespond && changed.length === 0) return undefined;
+    const nonce = streamNonce();
+    return { bytes: concatBytes([...changed.map((r) => r.sotwChunk), header(nonce)]), nonce, changed };
   }
 
   /** Applies the xDS spec's subscription rules, legacy wildcard included. */
   #updateSubscription(ts: TypeState, names: readonly string[]): void {
+    // Most requests are ACKs repeating the same (possibly long) list of names: check that cheaply first.
+    if (!ts.legacyWildcard && names.length > 0 && sameNames(ts, names)) return;
     if (names.length === 0) {
       if (ts.legacyWildcard) ts.setWildcard(true);
       else {
@@ -90,4 +93,15 @@ export class SotwStream extends AdsStream {
     for (const n of [...ts.names]) if (!wanted.has(n)) ts.unsubscribe(n);
     for (const n of wanted) ts.subscribe(n);
   }
+}
+
+function sameNames(ts: TypeState, names: readonly string[]): boolean {
+  let explicit = 0;
+  let star = false;
+  for (const n of names) {
+    if (n === '*') star = true;
+    else if (!ts.names.has(n)) return false;
+    else explicit++;
+  }
+  return star === ts.wildcard && explicit === ts.names.size;
 }

@@ -63,6 +63,7 @@ export class DeltaSession implements XdsSession {
   }
 
   #onResponse(response: DeltaDiscoveryResponse): void {
+    if (!this.#host.current()) return;
     this.#host.received();
     const kind = kindOfTypeUrl(response.typeUrl);
     if (!kind) {

@@ -21,6 +21,8 @@ export interface IngestOptions {
 /** The client, as sessions see it. */
 export interface SessionHost {
   readonly node: Node;
+  /** False once the client moved on to another stream: late responses of this one are ignored. */
+  current(): boolean;
   ackedVersion(kind: ResourceKind): string;
   /** Versions of the resources held, for delta's initial_resource_versions. */
   heldVersions(kind: ResourceKind, only?: ReadonlySet<string>): Record<string, string>;

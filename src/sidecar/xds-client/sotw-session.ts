@@ -52,6 +52,7 @@ export class SotwSession implements XdsSession {
   }
 
   #onResponse(response: DiscoveryResponse): void {
+    if (!this.#host.current()) return;
     this.#host.received();
     const kind = kindOfTypeUrl(response.typeUrl);
     if (!kind) {

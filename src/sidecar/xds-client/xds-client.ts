@@ -227,6 +227,8 @@ export class XdsClient<T extends ResourceTypes> {
     // A fresh channel per attempt: our backoff governs reconnects, not the channel's own.
     const channel = new grpc.Client(this.#opts.server, credentials, {
       'grpc.max_receive_message_length': -1,
+      // A large HTTP/2 window (Envoy's default is 256 MiB) so a big push is not paced by WINDOW_UPDATEs.
+      'grpc-node.flow_control_window': 64 * 1024 * 1024,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
@@ -240,8 +242,10 @@ export class XdsClient<T extends ResourceTypes> {
       method.requestSerialize as (v: unknown) => Buffer,
       method.responseDeserialize as (b: Buffer) => unknown,
     );
-    const host = this.#host();
-    const session: XdsSession =
+    // The session is only "current" until the client moves on (its late events are then ignored).
+    let session: XdsSession | undefined;
+    const host = this.#host(() => session !== undefined && session === this.#session);
+    session =
       this.#protocol === 'delta'
         ? new DeltaSession({
             call: call as grpc.ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>,
@@ -300,9 +304,10 @@ export class XdsClient<T extends ResourceTypes> {
     channel?.close();
   }
 
-  #host(): SessionHost {
+  #host(current: () => boolean): SessionHost {
     return {
       node: this.#node,
+      current,
       ackedVersion: (kind) => this.#acked[kind],
       heldVersions: (kind, only) => {
         const out: Record<string, string> = {};
