@@ -298,3 +298,39 @@ test('the client keeps serving while no server is reachable, and syncs when one 
   again.cache.setSnapshot(NODE, meshSnapshot({ clusters: [REVIEWS], endpoints: { [REVIEWS]: [1] } }));
   await snapshotWhere(client, (s) => !s.clusters.has(RATINGS), 'the resync');
 });
+
+test('delta: a reconnect with an unchanged config transfers no resources and keeps the same snapshot', async (t) => {
+  const srv = await startServer();
+  const snapshot = meshSnapshot();
+  srv.cache.setSnapshot(NODE, snapshot);
+  const client = startClient(srv.port, { protocol: 'delta' });
+  t.after(() => client.close());
+  const before = await within(client.synced(), 10_000, 'the initial sync');
+  await srv.close();
+
+  const again = await startServer({ listen: { port: srv.port } });
+  t.after(() => again.close());
+  again.cache.setSnapshot(NODE, snapshot);
+  for (const type of [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE])
+    await acksOf(again, type, snapshot.version(type));
+  assert.equal(client.snapshot, before, 'nothing new to apply');
+  for (const type of ['cds', 'eds', 'lds', 'rds']) {
+    const h = again.metrics.histogram('pilot_xds_config_size_bytes', { type });
+    assert.ok(
+      h && h.count === 1 && h.sum < 200,
+      `${type}: an empty answer, not a resend (${JSON.stringify(h)})`,
+    );
+  }
+});
+
+test('a delta client falls back to SotW when the server does not implement delta', async (t) => {
+  const srv = await startServer({ protocols: ['sotw'] });
+  t.after(() => srv.close());
+  srv.cache.setSnapshot(NODE, meshSnapshot());
+  const client = startClient(srv.port, { protocol: 'delta' });
+  t.after(() => client.close());
+  const synced = await within(client.synced(), 10_000, 'the sync after falling back');
+  assert.equal(client.protocol, 'sotw');
+  assert.equal(synced.clusters.size, 2);
+  assert.equal(srv.server.proxyStatus()[0]?.protocol, 'sotw');
+});

@@ -35,6 +35,8 @@ export interface AdsServerOptions {
   firstRequestTimeoutMs?: number;
   /** A write not flushed to the connection by then releases its push slot. Default 30 s. */
   sendTimeoutMs?: number;
+  /** Which ADS variants to serve; a client calling another gets UNIMPLEMENTED. Default both. */
+  protocols?: readonly ('sotw' | 'delta')[];
 }
 
 export interface ListenOptions {
@@ -99,6 +101,7 @@ export class AdsServer {
   readonly #metrics: MetricsSink;
   readonly #logger: Logger;
   readonly #instance = randomBytes(3).toString('hex');
+  readonly #protocols: readonly ('sotw' | 'delta')[];
   #nextStream = 0;
   #grpcServer: grpc.Server | undefined;
 
@@ -107,6 +110,7 @@ export class AdsServer {
     this.#metrics = opts.metrics ?? noopMetrics;
     this.#logger = opts.logger ?? silentLogger;
     this.#queue = new PushQueue({ concurrency: opts.maxConcurrentPushes ?? 100 });
+    this.#protocols = opts.protocols ?? ['sotw', 'delta'];
     const hooks: ServerHooks = {
       resolveGroup: opts.resolveGroup ?? ((proxy) => proxy.node.id),
       ensureSnapshot: opts.ensureSnapshot,
@@ -141,12 +145,17 @@ export class AdsServer {
 
   /** Adds the ADS service to a grpc-js server the caller owns (e.g. the mTLS port that also serves the CA). */
   addTo(server: grpc.Server): void {
-    server.addService(adsServiceDefinition(), {
-      streamAggregatedResources: (call: grpc.ServerDuplexStream<unknown, Buffer>) =>
-        this.#accept(call, 'sotw'),
-      deltaAggregatedResources: (call: grpc.ServerDuplexStream<unknown, Buffer>) =>
-        this.#accept(call, 'delta'),
-    });
+    const def = adsServiceDefinition() as Record<string, grpc.MethodDefinition<unknown, Buffer>>;
+    const handlers: grpc.UntypedServiceImplementation = {};
+    for (const [method, protocol] of [
+      ['streamAggregatedResources', 'sotw'],
+      ['deltaAggregatedResources', 'delta'],
+    ] as const) {
+      if (this.#protocols.includes(protocol))
+        handlers[method] = (call: grpc.ServerDuplexStream<unknown, Buffer>) => this.#accept(call, protocol);
+      else delete def[method];
+    }
+    server.addService(def, handlers);
   }
 
   /** Starts a grpc-js server of its own; resolves with the bound port. */
