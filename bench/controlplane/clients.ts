@@ -46,7 +46,9 @@ function startClient(cfg: ClientsConfig, i: number): { close(): void } {
     // As Envoy (256 MiB by default) and the Trellis client: pushes are not paced by WINDOW_UPDATEs.
     'grpc-node.flow_control_window': 64 * 1024 * 1024,
   });
+  // Simulated Trellis sidecars: they identify as such (Envoy would also get endpoints resent on cluster updates).
   const node = create(NodeSchema, {
+    userAgentName: 'trellis',
     id: nodeId(i),
     cluster: 'bench',
     metadata: { NAMESPACE: `ns-${i % cfg.groups}` },

@@ -301,6 +301,12 @@ async function main(): Promise<void> {
     console.log(
       `${new Date().toISOString()} ${os.cpus().length} x ${os.cpus()[0]?.model} node ${process.version}`,
     );
+    console.log(
+      `load average before: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     for (const protocol of ['sotw', 'delta']) {
       // A fresh process per protocol, so that one's memory does not show in the other's RSS.
       const child = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2), '--protocol', protocol], {
@@ -309,6 +315,12 @@ async function main(): Promise<void> {
       });
       await new Promise((r) => child.once('exit', r));
     }
+    console.log(
+      `load average after: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     return;
   }
   const result = await runOne(args.protocol as 'sotw' | 'delta');

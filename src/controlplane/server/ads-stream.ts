@@ -101,6 +101,8 @@ export abstract class AdsStream implements Pushable {
   #firstRequestTimer: Timer | undefined;
   #closed = false;
   #nonceCounter = 0;
+  /** Envoy (and any client not known otherwise) needs endpoints resent to finish warming an updated cluster. */
+  #resendsEndpoints = true;
   readonly #writeWaiters = new Set<() => void>();
   /** An unconverged push: when its change was queued and which types still await an ACK. */
   #converging: { queuedAt: number; types: Set<string> } | undefined;
@@ -230,7 +232,7 @@ export abstract class AdsStream implements Pushable {
         this.#converging.queuedAt = Math.min(this.#converging.queuedAt, entry.queuedAt);
         this.#converging.types.add(ts.typeUrl);
       }
-      if (ts.typeUrl === CLUSTER_TYPE) this.#resendEndpointsOf(built.changed);
+      if (ts.typeUrl === CLUSTER_TYPE && this.#resendsEndpoints) this.#resendEndpointsOf(built.changed);
       writes.push(this.#write(ts.typeUrl, built.bytes, started));
     }
     await Promise.all(writes);
@@ -318,6 +320,9 @@ export abstract class AdsStream implements Pushable {
   async #start(node: Node): Promise<void> {
     const proxy: ProxyInfo = { node: nodeInfo(node), peer: this.#transport.peer };
     this.#proxy = proxy;
+    // The Trellis sidecar and gRPC's xDS client apply an updated cluster with the endpoints they hold.
+    const agent = proxy.node.userAgentName;
+    this.#resendsEndpoints = agent !== 'trellis' && !agent.startsWith('gRPC');
     if (this.#firstRequestTimer) this.ctx.clock.clearTimeout(this.#firstRequestTimer);
     this.#firstRequestTimer = undefined;
     let group: string;
@@ -374,7 +379,7 @@ export abstract class AdsStream implements Pushable {
 
   /**
    * Envoy finishes warming an updated cluster only when it receives a ClusterLoadAssignment for it, even an
-   * unchanged one: so every cluster sent in this push gets its endpoints sent again right after.
+   * unchanged one: so every cluster sent in this push gets its endpoints sent again right after (Envoy only).
    */
   #resendEndpointsOf(clusters: readonly EncodedResource[]): void {
     const eds = this.#types.get(ENDPOINT_TYPE);

@@ -367,3 +367,26 @@ test('wildcard clients of one group get the very same response bytes, built once
     'ACKs are still per stream',
   );
 });
+
+test('endpoints are resent with an updated cluster for Envoy, not for the Trellis sidecar', async () => {
+  for (const [userAgentName, resent] of [
+    ['envoy', true],
+    ['trellis', false],
+  ] as const) {
+    const h = harness();
+    const n = { ...node, userAgentName };
+    h.cache.setSnapshot(node.id, Snapshot.create([edsCluster('a'), cla('a')]));
+    const { transport, stream } = h.open();
+    stream.receive(req({ node: n, typeUrl: CLUSTER_TYPE }));
+    stream.receive(req({ typeUrl: ENDPOINT_TYPE, resourceNames: ['a'] }));
+    await h.settle();
+    for (const r of transport.take()) ack(stream, r, r.typeUrl === ENDPOINT_TYPE ? ['a'] : []);
+    h.cache.setSnapshot(node.id, Snapshot.create([edsCluster('a', 7), cla('a')]));
+    await h.settle();
+    assert.deepEqual(
+      transport.take().map((r) => r.typeUrl),
+      resent ? [CLUSTER_TYPE, ENDPOINT_TYPE] : [CLUSTER_TYPE],
+      userAgentName,
+    );
+  }
+});
