@@ -75,13 +75,16 @@ const NODE_ID = 'proxyless~127.0.0.1~grpc-client.default~default.svc.cluster.loc
 
 test('grpc-js-xds routes by header and splits by weight with resources served by the ADS server', async (t) => {
   const backends = await Promise.all(['a1', 'a2', 'b1', 'b2'].map(echoServer));
-  t.after(() => {
+  // Teardown in order: the xDS channel first, so its client does not start reconnecting to a closed server.
+  let client: grpc.Client | undefined;
+  t.after(async () => {
+    client?.close();
+    await srv.close();
     for (const b of backends) b.server.forceShutdown();
   });
   const [a1, a2, b1, b2] = backends.map((b) => ({ address: '127.0.0.1', port: b.port }));
 
   const srv = await startServer();
-  t.after(() => srv.close());
   srv.cache.setSnapshot(
     NODE_ID,
     Snapshot.create([
@@ -120,10 +123,9 @@ test('grpc-js-xds routes by header and splits by weight with resources served by
     ],
     node: { id: NODE_ID, locality: {} },
   };
-  const client = new grpc.Client('xds:///echo:8080', grpc.credentials.createInsecure(), {
+  client = new grpc.Client('xds:///echo:8080', grpc.credentials.createInsecure(), {
     'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap),
   });
-  t.after(() => client.close());
 
   const canary = () => {
     const m = new grpc.Metadata();

@@ -222,7 +222,7 @@ test('1000 connect/disconnect cycles leave no server state and no heap growth', 
 });
 
 test('keepalive notices a client whose link went dead and drops its stream', async (t) => {
-  const srv = await startServer({ listen: { keepaliveTimeMs: 200, keepaliveTimeoutMs: 200 } });
+  const srv = await startServer({ listen: { keepaliveTimeMs: 300, keepaliveTimeoutMs: 1000 } });
   t.after(() => srv.close());
   srv.cache.setSnapshot(NODE, smallSnapshot());
   // A loopback relay we can freeze: the client's packets stop, as when its host vanishes.
