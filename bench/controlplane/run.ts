@@ -192,7 +192,7 @@ async function runOne(protocol: 'sotw' | 'delta'): Promise<Result> {
   const initialLat = await initial;
   const phases: Phase[] = [
     {
-      name: 'initial sync (connect storm)',
+      name: 'initial sync (from spawning the clients)',
       p50: percentile(initialLat, 50),
       p99: percentile(initialLat, 99),
       max: performance.now() - t0,
@@ -203,8 +203,10 @@ async function runOne(protocol: 'sotw' | 'delta'): Promise<Result> {
   ];
   await server.pushesIdle();
   global.gc?.();
-  const rssSteady = process.memoryUsage().rss;
-  const heapUsed = process.memoryUsage().heapUsed;
+  const steady = process.memoryUsage();
+  const rssSteady = steady.rss;
+  const heapUsed = steady.heapUsed;
+  if (process.env.BENCH_DEBUG) process.stderr.write(`  steady memory: ${JSON.stringify(steady)}\n`);
 
   const change = async (name: string, mutate: (m: Mesh) => void) => {
     pushes = 0;

@@ -1,3 +1,5 @@
+// Unit tests: the push debouncer's quiet period, max delay and one-batch-at-a-time rule.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../shared/clock.js';

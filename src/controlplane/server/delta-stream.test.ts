@@ -1,3 +1,5 @@
+// Unit tests: the delta ADS state machine over an in-memory transport.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create, fromBinary, type MessageInitShape } from '@bufbuild/protobuf';

@@ -1,3 +1,5 @@
+// Unit tests: pilot metric names, buckets and Prometheus text.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../xds/type-urls.js';

@@ -1,3 +1,5 @@
+// Unit tests: encoding once, content versions, stitched responses and diffs.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';

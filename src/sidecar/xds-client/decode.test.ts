@@ -1,3 +1,5 @@
+// Unit tests: response validation lists every reason; default references.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';

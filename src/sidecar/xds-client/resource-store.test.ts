@@ -1,3 +1,5 @@
+// Unit tests: warming, held-back updates and the warming timeout.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ResourceStore } from './resource-store.js';
