@@ -314,14 +314,26 @@ test('a removed cluster disappears from the next complete CDS response', async (
 
 test('proxies of one group share a snapshot computed once, lazily, on first connect', async () => {
   let computed = 0;
-  const h = harness();
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let connected: () => void = () => {};
+  const allConnected = new Promise<void>((r) => {
+    connected = r;
+  });
+  let connects = 0;
+  const cache = new SnapshotCache();
   const server = new AdsServer({
-    cache: h.cache,
+    cache,
     resolveGroup: (p) => String(p.node.metadata.NAMESPACE),
     ensureSnapshot: async (_p, group) => {
       computed++;
-      await new Promise((r) => setTimeout(r, 5));
-      h.cache.setSnapshot(group, Snapshot.create([edsCluster(`for-${group}`)]));
+      await gate;
+      cache.setSnapshot(group, Snapshot.create([edsCluster(`for-${group}`)]));
+    },
+    onEvent: (e) => {
+      if (e.kind === 'connect' && ++connects === 3) connected();
     },
   });
   const streams = [1, 2, 3].map((i) => {
@@ -330,7 +342,13 @@ test('proxies of one group share a snapshot computed once, lazily, on first conn
     stream.receive(req({ node: { id: `p${i}`, metadata: { NAMESPACE: 'shop' } }, typeUrl: CLUSTER_TYPE }));
     return transport;
   });
-  await new Promise((r) => setTimeout(r, 20));
+  // All three wait on the one computation, which is still running.
+  await new Promise((r) => setImmediate(r));
+  assert.equal(computed, 1);
+  assert.ok(streams.every((t) => t.responses.length === 0));
+  release();
+  await allConnected;
+  await new Promise((r) => setImmediate(r));
   await server.pushesIdle();
   assert.equal(computed, 1);
   for (const t of streams) assert.deepEqual(names(t.take()[0]!), ['for-shop']);
