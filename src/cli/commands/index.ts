@@ -3,6 +3,8 @@
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerCerts } from './certs.js';
+import { registerControlPlane } from './controlplane.js';
+import { registerProxyStatus } from './proxy-status.js';
 import { registerRatelimit } from './ratelimit.js';
 import { registerValidate } from './validate.js';
 
@@ -11,6 +13,8 @@ export type RegisterCommand = (program: Command) => void;
 export const commands: RegisterCommand[] = [
   registerValidate,
   registerAnalyze,
+  registerControlPlane,
+  registerProxyStatus,
   registerCerts,
   registerRatelimit,
 ];
