@@ -82,6 +82,7 @@ export class H1Parser {
   #lineBytes = 0;
   #prevCR = false;
   #emptyLinesSkipped = 0;
+  #leadingCR = false;
   // bodies
   #remaining = 0;
   #chunkDigits = 0;
@@ -105,7 +106,7 @@ export class H1Parser {
 
   /** True between messages with no byte of the next one received yet. */
   get idle(): boolean {
-    return this.#state === S.Head && this.#blockBytes === 0 && this.#pending.length === 0;
+    return this.#state === S.Head && this.#blockBytes === 0 && !this.#leadingCR && this.#pending.length === 0;
   }
 
   /** True once a 101 response (response mode) or an accepted upgrade (`takeRemainder`) ended HTTP parsing. */
@@ -300,11 +301,18 @@ export class H1Parser {
   #head(chunk: Buffer, offset: number): number {
     if (this.#blockBytes === 0 && this.kind === 'request') {
       // RFC 9112 §2.2: ignore empty lines before a request line (old clients send CRLF after a POST body).
-      while (
-        chunk[offset] === CR &&
-        chunk[offset + 1] === LF &&
-        this.#emptyLinesSkipped < MAX_LEADING_EMPTY_LINES
-      ) {
+      if (this.#leadingCR) {
+        if (chunk[offset] !== LF) throw malformed('invalid request line: CR without LF before the request');
+        this.#leadingCR = false;
+        offset++;
+      }
+      while (chunk[offset] === CR && this.#emptyLinesSkipped < MAX_LEADING_EMPTY_LINES) {
+        if (offset + 1 === chunk.length) {
+          this.#leadingCR = true;
+          this.#emptyLinesSkipped++;
+          return chunk.length;
+        }
+        if (chunk[offset + 1] !== LF) break;
         offset += 2;
         this.#emptyLinesSkipped++;
       }
