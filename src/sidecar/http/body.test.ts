@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type BodySink, type BodySource, bufferBody, EMPTY_BODY, makeReplayable, PushBody, readBody } from './body.js';
+import {
+  type BodySink,
+  type BodySource,
+  bufferBody,
+  EMPTY_BODY,
+  makeReplayable,
+  PushBody,
+  readBody,
+} from './body.js';
 import { HeaderList } from './headers.js';
 
 function recordingSource() {
@@ -16,7 +24,11 @@ function recordingSource() {
 function collectingSink(opts: { acceptFirst?: number } = {}) {
   const chunks: string[] = [];
   let accept = opts.acceptFirst ?? Number.POSITIVE_INFINITY;
-  const state = { ended: false, trailers: undefined as HeaderList | undefined, error: undefined as Error | undefined };
+  const state = {
+    ended: false,
+    trailers: undefined as HeaderList | undefined,
+    error: undefined as Error | undefined,
+  };
   const sink: BodySink = {
     onData(c) {
       chunks.push(c.toString());

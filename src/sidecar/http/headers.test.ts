@@ -13,21 +13,27 @@ test('repeated headers stay separate entries in order, and names are case-insens
   assert.deepEqual(h.getAll('SET-COOKIE'), ['a=1', 'b=2']);
   assert.equal(h.get('set-cookie'), 'a=1');
   assert.equal(h.getJoined('Set-Cookie'), 'a=1, b=2');
-  assert.deepEqual([...h], [
-    ['set-cookie', 'a=1'],
-    ['content-type', 'text/plain'],
-    ['set-cookie', 'b=2'],
-  ]);
+  assert.deepEqual(
+    [...h],
+    [
+      ['set-cookie', 'a=1'],
+      ['content-type', 'text/plain'],
+      ['set-cookie', 'b=2'],
+    ],
+  );
   assert.deepEqual({ ...h.toRecord() }, { 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/plain' });
 });
 
 test('set replaces every value in place; remove drops all of them', () => {
   const h = new HeaderList({ a: ['1', '2'], b: '3' });
   h.set('A', 'x');
-  assert.deepEqual([...h], [
-    ['a', 'x'],
-    ['b', '3'],
-  ]);
+  assert.deepEqual(
+    [...h],
+    [
+      ['a', 'x'],
+      ['b', '3'],
+    ],
+  );
   h.add('a', 'y');
   assert.equal(h.remove('a'), 2);
   assert.equal(h.has('a'), false);
@@ -58,10 +64,13 @@ test('hop-by-hop headers and the names Connection lists are removed; te: trailer
     ['x-kept', '1'],
   ]);
   removeHopByHop(h);
-  assert.deepEqual([...h], [
-    ['x-kept', '1'],
-    ['te', 'trailers'],
-  ]);
+  assert.deepEqual(
+    [...h],
+    [
+      ['x-kept', '1'],
+      ['te', 'trailers'],
+    ],
+  );
   assert.equal(isHopByHop('te', 'trailers'), false);
   assert.equal(isHopByHop('te', 'gzip'), true);
   assert.equal(isHopByHop('content-type'), false);

@@ -1,9 +1,9 @@
 // Test helpers for the transport: a proxy built from the public API, raw sockets, and llhttp as an oracle.
 
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { HttpServer, type HttpServerOptions } from '../../../src/sidecar/http/server.js';
+import net from 'node:net';
 import type { Handler } from '../../../src/sidecar/http/message.js';
+import { HttpServer, type HttpServerOptions } from '../../../src/sidecar/http/server.js';
 import { Http1Pool, type Http1PoolOptions } from '../../../src/sidecar/upstream/pool/h1-pool.js';
 
 export interface Listening {
@@ -38,7 +38,11 @@ export interface Proxy extends Listening {
 /** The transport as a tiny reverse proxy: HttpServer in, Http1Pool out, nothing in between. */
 export async function startProxy(
   upstreamPort: number,
-  opts: { server?: Omit<HttpServerOptions, 'handler'>; pool?: Partial<Http1PoolOptions>; handler?: Handler } = {},
+  opts: {
+    server?: Omit<HttpServerOptions, 'handler'>;
+    pool?: Partial<Http1PoolOptions>;
+    handler?: Handler;
+  } = {},
 ): Promise<Proxy> {
   const pool = new Http1Pool({ endpoint: { host: '127.0.0.1', port: upstreamPort }, ...opts.pool });
   const handler: Handler = opts.handler ?? ((req, ctx) => pool.request(req, { signal: ctx.signal }));
@@ -70,6 +74,8 @@ export class RawClient {
       for (const w of this.#waiters.splice(0)) w();
     });
     this.socket.on('error', () => {});
+    // The server closing its side is what tests wait for: close ours in turn.
+    this.socket.on('end', () => this.socket.end());
     this.closed = new Promise((resolve) => this.socket.on('close', () => resolve()));
     this.socket.on('close', () => {
       for (const w of this.#waiters.splice(0)) w();
@@ -179,7 +185,11 @@ export function llhttpBinding(): LlhttpBinding | undefined {
  * Parses bytes with llhttp in strict mode (no lenient flags), as node:http does. For responses,
  * `headRequests[i]` says whether the i-th response answers a HEAD request (no body).
  */
-export function parseWithLlhttp(kind: 'request' | 'response', data: Buffer, headRequests: boolean[] = []): LlhttpResult {
+export function parseWithLlhttp(
+  kind: 'request' | 'response',
+  data: Buffer,
+  headRequests: boolean[] = [],
+): LlhttpResult {
   const b = llhttpBinding();
   if (b === undefined) throw new Error('llhttp binding unavailable');
   const { HTTPParser } = b;
@@ -255,4 +265,59 @@ export function parseWithLlhttp(kind: 'request' | 'response', data: Buffer, head
 /** A Promise that resolves on the next event `name` of an emitter. */
 export function once<T = unknown>(emitter: NodeJS.EventEmitter, name: string): Promise<T> {
   return new Promise((resolve) => emitter.once(name, (v: T) => resolve(v)));
+}
+
+/** What a scripted upstream saw on one connection. */
+export interface UpstreamConnection {
+  raw: Buffer;
+  requests: LlhttpMessage[];
+  socket: net.Socket;
+}
+
+export interface ScriptedUpstream extends Listening {
+  connections: UpstreamConnection[];
+  /** Every request received, over all connections, in arrival order. */
+  requests: LlhttpMessage[];
+  /** Total bytes received over all connections. */
+  bytes(): number;
+}
+
+/**
+ * A raw upstream that parses what it receives with llhttp and answers each complete request with whatever
+ * `respond` returns (raw bytes, so a test controls framing exactly). Returning undefined sends nothing.
+ */
+export async function scriptedUpstream(
+  respond: (req: LlhttpMessage, conn: UpstreamConnection) => string | Buffer | undefined,
+): Promise<ScriptedUpstream> {
+  const connections: UpstreamConnection[] = [];
+  const requests: LlhttpMessage[] = [];
+  const l = await listen((socket) => {
+    const conn: UpstreamConnection = { raw: Buffer.alloc(0), requests: [], socket };
+    connections.push(conn);
+    socket.on('error', () => {});
+    socket.on('end', () => socket.end());
+    socket.on('data', (chunk: Buffer) => {
+      conn.raw = Buffer.concat([conn.raw, chunk]);
+      const parsed = parseWithLlhttp('request', conn.raw).messages.filter((m) => m.complete);
+      for (const req of parsed.slice(conn.requests.length)) {
+        conn.requests.push(req);
+        requests.push(req);
+        const out = respond(req, conn);
+        if (out !== undefined && !socket.destroyed)
+          socket.write(typeof out === 'string' ? Buffer.from(out, 'latin1') : out);
+      }
+    });
+  });
+  return {
+    ...l,
+    connections,
+    requests,
+    bytes: () => connections.reduce((n, c) => n + c.raw.length, 0),
+  };
+}
+
+/** Header value by case-insensitive name from llhttp's raw pairs (all values joined by ", "). */
+export function header(pairs: [string, string][], name: string): string | undefined {
+  const values = pairs.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+  return values.length === 0 ? undefined : values.join(', ');
 }

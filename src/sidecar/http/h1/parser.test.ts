@@ -103,11 +103,14 @@ test('a request head becomes method, authority, path and lower-case headers with
   assert.equal(head.method, 'GET');
   assert.equal(head.authority, 'reviews:9080');
   assert.equal(head.keepAlive, true);
-  assert.deepEqual([...head.headers], [
-    ['te', 'trailers'],
-    ['set-cookie', 'a'],
-    ['set-cookie', 'b'],
-  ]);
+  assert.deepEqual(
+    [...head.headers],
+    [
+      ['te', 'trailers'],
+      ['set-cookie', 'a'],
+      ['set-cookie', 'b'],
+    ],
+  );
 });
 
 test('absolute-form targets are split into authority and path and flagged', () => {
@@ -117,7 +120,8 @@ test('absolute-form targets are split into authority and path and flagged', () =
   assert.equal(head.authority, 'reviews:9080');
   assert.equal(head.path, '/reviews/0?x=1');
   assert.equal(head.targetScheme, 'http');
-  const bare = parse('request', 'GET http://reviews HTTP/1.1\r\nHost: x\r\n\r\n').messages[0]!.head as ParsedRequestHead;
+  const bare = parse('request', 'GET http://reviews HTTP/1.1\r\nHost: x\r\n\r\n').messages[0]!
+    .head as ParsedRequestHead;
   assert.equal(bare.path, '/');
 });
 
@@ -126,22 +130,63 @@ test('keep-alive follows the version and Connection; upgrade needs Connection: u
   assert.equal(head('GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n').keepAlive, false);
   assert.equal(head('GET / HTTP/1.0\r\n\r\n').keepAlive, false);
   assert.equal(head('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n').keepAlive, true);
-  assert.equal(head('GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n').upgrade, 'websocket');
+  assert.equal(
+    head('GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n').upgrade,
+    'websocket',
+  );
   assert.equal(head('GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n').upgrade, undefined);
-  assert.equal(head('PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n').expectContinue, true);
+  assert.equal(
+    head('PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n').expectContinue,
+    true,
+  );
 });
 
 /** Each must be refused with this status; the reason must mention the fragment. */
 const REFUSED: [string, string, number, RegExp][] = [
-  ['CL + TE', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n', 400, /Content-Length together with Transfer-Encoding/],
-  ['TE + CL', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n', 400, /together/],
-  ['duplicate CL, same value', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx', 400, /more than one Content-Length/],
-  ['duplicate CL, different values', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy', 400, /Content-Length/],
+  [
+    'CL + TE',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n',
+    400,
+    /Content-Length together with Transfer-Encoding/,
+  ],
+  [
+    'TE + CL',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n',
+    400,
+    /together/,
+  ],
+  [
+    'duplicate CL, same value',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx',
+    400,
+    /more than one Content-Length/,
+  ],
+  [
+    'duplicate CL, different values',
+    'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy',
+    400,
+    /Content-Length/,
+  ],
   ['CL list', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1, 1\r\n\r\nx', 400, /Content-Length/],
   ['CL sign', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +1\r\n\r\nx', 400, /Content-Length/],
-  ['TE not chunked', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n', 400, /Transfer-Encoding/],
-  ['TE chunked not alone', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 400, /Transfer-Encoding/],
-  ['TE twice', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n', 400, /more than one Transfer-Encoding/],
+  [
+    'TE not chunked',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n',
+    400,
+    /Transfer-Encoding/,
+  ],
+  [
+    'TE chunked not alone',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n',
+    400,
+    /Transfer-Encoding/,
+  ],
+  [
+    'TE twice',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n',
+    400,
+    /more than one Transfer-Encoding/,
+  ],
   ['TE in HTTP/1.0', 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, /HTTP\/1.0/],
   ['obs-fold', 'GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n 2\r\n\r\n', 400, /obs-fold/],
   ['bare LF', 'GET / HTTP/1.1\nHost: h\n\n', 400, /bare LF/],
@@ -149,7 +194,12 @@ const REFUSED: [string, string, number, RegExp][] = [
   ['bare CR', 'GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n', 400, /control character/],
   ['NUL in a value', 'GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n', 400, /control character/],
   ['DEL in a value', 'GET / HTTP/1.1\r\nHost: h\r\nX: a\x7fb\r\n\r\n', 400, /control character/],
-  ['space before colon', 'GET / HTTP/1.1\r\nHost: h\r\nContent-Length : 1\r\n\r\nx', 400, /whitespace between field name and colon/],
+  [
+    'space before colon',
+    'GET / HTTP/1.1\r\nHost: h\r\nContent-Length : 1\r\n\r\nx',
+    400,
+    /whitespace between field name and colon/,
+  ],
   ['invalid name character', 'GET / HTTP/1.1\r\nHost: h\r\nX(Y): 1\r\n\r\n', 400, /token/],
   ['unknown method', 'FOO / HTTP/1.1\r\nHost: h\r\n\r\n', 400, /unknown method/],
   ['lower-case method', 'get / HTTP/1.1\r\nHost: h\r\n\r\n', 400, /unknown method/],
@@ -162,15 +212,60 @@ const REFUSED: [string, string, number, RegExp][] = [
   ['two Host headers', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400, /more than one Host/],
   ['Host with userinfo', 'GET / HTTP/1.1\r\nHost: a@b\r\n\r\n', 400, /Host header/],
   ['not origin-form', 'GET x HTTP/1.1\r\nHost: h\r\n\r\n', 400, /expected \/path/],
-  ['chunk size not hex', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n', 400, /chunk size/],
-  ['chunk size 0x', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n', 400, /chunk size/],
-  ['space after chunk size', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n', 400, /chunk size/],
-  ['chunk size overflow', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n', 400, /hex digits|too large/],
-  ['bare LF after chunk size', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n', 400, /chunk size/],
-  ['bare LF in a chunk extension', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;a\nGET /smuggled HTTP/1.1\r\n', 400, /chunk extension/],
-  ['whitespace in a chunk extension', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1; a=b\r\nx\r\n0\r\n\r\n', 400, /chunk extension/],
-  ['chunk data without CRLF', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n', 400, /CRLF/],
-  ['bare LF in trailers', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\n\r\n', 400, /bare LF/],
+  [
+    'chunk size not hex',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n',
+    400,
+    /chunk size/,
+  ],
+  [
+    'chunk size 0x',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n',
+    400,
+    /chunk size/,
+  ],
+  [
+    'space after chunk size',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n',
+    400,
+    /chunk size/,
+  ],
+  [
+    'chunk size overflow',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n',
+    400,
+    /hex digits|too large/,
+  ],
+  [
+    'bare LF after chunk size',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n',
+    400,
+    /chunk size/,
+  ],
+  [
+    'bare LF in a chunk extension',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;a\nGET /smuggled HTTP/1.1\r\n',
+    400,
+    /chunk extension/,
+  ],
+  [
+    'whitespace in a chunk extension',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1; a=b\r\nx\r\n0\r\n\r\n',
+    400,
+    /chunk extension/,
+  ],
+  [
+    'chunk data without CRLF',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n',
+    400,
+    /CRLF/,
+  ],
+  [
+    'bare LF in trailers',
+    'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\n\r\n',
+    400,
+    /bare LF/,
+  ],
 ];
 
 test('ambiguous or malformed requests are refused with 400 and the reason', () => {
@@ -195,7 +290,9 @@ test('oversize heads get 431: more than 100 headers, or more than 60 KiB', () =>
   // The limit trips while the head is still arriving: no need to wait for its end.
   r = parse('request', `GET / HTTP/1.1\r\nHost: h\r\nX-Big: ${'a'.repeat(61 * 1024)}`, [100, 30000]);
   assert.equal(r.error?.status, 431);
-  r = parse('request', `GET / HTTP/1.1\r\nHost: h\r\nX-Big: ${'a'.repeat(1000)}\r\n\r\n`, [], { limits: { maxHeadBytes: 512 } });
+  r = parse('request', `GET / HTTP/1.1\r\nHost: h\r\nX-Big: ${'a'.repeat(1000)}\r\n\r\n`, [], {
+    limits: { maxHeadBytes: 512 },
+  });
   assert.equal(r.error?.status, 431);
 });
 
@@ -210,7 +307,10 @@ test('a chunk-size line longer than the limit is refused (slow-drip extensions)'
 test('responses: bodies by Content-Length, chunked, close-delimited, and none for HEAD/204/304', () => {
   let r = parse('response', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc');
   assert.equal(r.messages[0]!.body, 'abc');
-  r = parse('response', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\ngrpc-status: 0\r\n\r\n');
+  r = parse(
+    'response',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\ngrpc-status: 0\r\n\r\n',
+  );
   assert.deepEqual(r.messages[0]!.trailers, [['grpc-status', '0']]);
   r = parse('response', 'HTTP/1.0 200 OK\r\n\r\nuntil close', [], { eof: true });
   assert.equal(r.messages[0]!.body, 'until close');
@@ -229,14 +329,19 @@ test('responses: 100 Continue is skipped, 101 stops HTTP parsing and leaves the 
   let r = parse('response', 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n');
   assert.equal(r.messages.length, 1);
   assert.equal((r.messages[0]!.head as ParsedResponseHead).status, 201);
-  r = parse('response', 'HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x05hello');
+  r = parse(
+    'response',
+    'HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x05hello',
+  );
   assert.equal((r.messages[0]!.head as ParsedResponseHead).upgrade, 'websocket');
   assert.equal(r.parser.upgraded, true);
   assert.equal(r.parser.takeRemainder()?.toString('latin1'), '\x81\x05hello');
 });
 
 test('responses with ambiguous framing are refused', () => {
-  assert.ok(parse('response', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n').error);
+  assert.ok(
+    parse('response', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n').error,
+  );
   assert.ok(parse('response', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n').error);
   assert.ok(parse('response', 'HTTP/1.1 2000 OK\r\n\r\n').error);
   assert.ok(parse('response', 'HTTP/1.1 200 OK\nContent-Length: 0\n\n').error);

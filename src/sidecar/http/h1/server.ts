@@ -247,14 +247,15 @@ class Http1ServerConnection implements DeadlineHolder, BodySource, BodySink {
   };
 
   #onEnd = (): void => {
+    // A client FIN is taken as the client going away, as node:http and Envoy do by default: a half-closed
+    // client that still waits for its response is rare, a vanished one holding an upstream exchange is not.
     this.#readEnded = true;
     if (this.#closing) return;
     if (this.#exchange !== undefined) {
-      if (!this.#requestComplete) this.#abortExchange('the client closed its side mid-request');
+      this.#abortExchange('the client closed the connection');
       return;
     }
-    // A request may still wait in the parser; it will run, then the connection closes.
-    if (this.#parser.idle) this.#closeGracefully();
+    this.#closeGracefully();
   };
 
   #onClose = (): void => {
@@ -439,7 +440,12 @@ class Http1ServerConnection implements DeadlineHolder, BodySource, BodySink {
     else if (size !== undefined) framing = Framing.Length;
     else if (head.minorVersion === 1) framing = Framing.Chunked;
     else framing = Framing.Close;
-    const keepAlive = head.keepAlive && framing !== Framing.Close && !this.#draining && !this.#readEnded;
+    // A body the client holds back for 100 Continue, or that nobody will read, will not be consumed: say so.
+    const bodyLeftUnread =
+      !this.#requestComplete &&
+      ((head.expectContinue && !this.#continueSent) || this.#reqBody?.cancelled === true);
+    const keepAlive =
+      head.keepAlive && framing !== Framing.Close && !this.#draining && !this.#readEnded && !bodyLeftUnread;
     this.#keepAlive = keepAlive;
     this.#framing = framing;
     this.#resLength = size ?? 0;
