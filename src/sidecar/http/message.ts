@@ -45,8 +45,9 @@ export interface ProxyResponse {
   /** On a 101: the protocol switched to (the upstream's Upgrade value). */
   upgrade?: string | undefined;
   /**
-   * On a 101 (or a 2xx to CONNECT): the upstream byte stream after the response head. The server writes the
-   * head, then pipes the downstream connection and this stream into each other until either side closes.
+   * On a 101 (or a 2xx to CONNECT): the upstream byte stream after the response head, paused (pipe it, or
+   * resume it after attaching 'data'). The server writes the head, then pipes the downstream connection and
+   * this stream into each other until either side closes.
    */
   tunnel?: Duplex | undefined;
 }

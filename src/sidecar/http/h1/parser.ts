@@ -332,9 +332,11 @@ export class H1Parser {
     const [buf, start, stop] = this.#takeBlock(chunk, offset, end);
     this.#resetBlock();
     this.#emptyLinesSkipped = 0;
-    if (this.kind === 'request') this.#requestHead(buf, start, stop);
-    else this.#responseHead(buf, start, stop);
-    return end;
+    if (this.kind === 'request') {
+      this.#requestHead(buf, start, stop);
+      return end;
+    }
+    return this.#responseHead(buf, start, stop, chunk, end);
   }
 
   #requestHead(buf: Buffer, start: number, end: number): void {
@@ -349,16 +351,19 @@ export class H1Parser {
     if (this.#state === S.Head) this.#messageEnd(undefined);
   }
 
-  #responseHead(buf: Buffer, start: number, end: number): void {
+  /** Returns where parsing continues in `chunk` (its end after a 101: the rest belongs to the tunnel). */
+  #responseHead(buf: Buffer, start: number, end: number, chunk: Buffer, next: number): number {
     const head = parseResponseHead(buf, start, end, this.#limits);
     if (head.status < 200 && head.status !== 101) {
       this.#events.onInformational?.(head);
-      return;
+      return next;
     }
     if (head.status === 101) {
+      // The tunnel's first bytes must be in place before the event: its handler takes them at once.
       this.#state = S.Upgraded;
+      if (next < chunk.length) this.#pending.unshift(chunk.subarray(next));
       this.#events.onResponseHead!(head);
-      return;
+      return chunk.length;
     }
     const noBody = this.expectNoBody || head.status === 204 || head.status === 304;
     if (noBody) {
@@ -374,6 +379,7 @@ export class H1Parser {
     }
     this.#events.onResponseHead!(head);
     if (this.#state === S.Head) this.#messageEnd(undefined);
+    return next;
   }
 
   #messageEnd(trailers: HeaderList | undefined): void {

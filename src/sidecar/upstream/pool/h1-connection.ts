@@ -423,6 +423,8 @@ export class H1ClientConnection implements DeadlineHolder, BodySink, BodySource 
   #detach(attempt: Attempt, head: ParsedResponseHead): void {
     this.#finishAttempt();
     const socket = this.socket;
+    // Paused until its new owner pipes or resumes it: bytes arriving in between must not be emitted to nobody.
+    socket.pause();
     socket.removeListener('data', this.#onData);
     socket.removeListener('end', this.#onEnd);
     socket.removeListener('close', this.#onClose);
@@ -432,7 +434,6 @@ export class H1ClientConnection implements DeadlineHolder, BodySink, BodySource 
     this.#owner.detached(this);
     const rest = this.#parser.takeRemainder();
     if (rest !== undefined) socket.unshift(rest);
-    if (this.#socketPaused) socket.resume();
     attempt.resolve({
       status: 101,
       headers: head.headers,
