@@ -25,7 +25,7 @@ import {
 } from '../message.js';
 import { addFields, requestFields, responseFields } from './fields.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 
 // node:http2 honours `sendDate` (a proxy must not invent Date headers) but @types/node does not declare it.
 const RESPOND_END = { endStream: true, sendDate: false } as ServerStreamResponseOptions;
@@ -93,8 +93,8 @@ export class Http2Server {
       maxHeaderListPairs: (opts.maxHeaderCount ?? 100) + 8,
     });
     this.#h2.on('session', (session) => this.#onSession(session));
-    this.#h2.on('stream', (stream: ServerHttp2Stream, _headers: unknown, _flags: unknown, raw?: unknown) =>
-      this.#onStream(stream, raw as string[]),
+    this.#h2.on('stream', (stream: ServerHttp2Stream, _headers: unknown, flags: number, raw?: unknown) =>
+      this.#onStream(stream, flags, raw as string[]),
     );
     this.#h2.on('sessionError', (err) =>
       this.#opts.logger.debug('http2 session error', { error: err.message }),
@@ -141,7 +141,7 @@ export class Http2Server {
     });
   }
 
-  #onStream(stream: ServerHttp2Stream, raw: string[]): void {
+  #onStream(stream: ServerHttp2Stream, flags: number, raw: string[]): void {
     stream.on('error', () => {});
     const info = this.#sessions.get(stream.session as Http2Session);
     if (info === undefined) {
@@ -162,7 +162,8 @@ export class Http2Server {
       );
       return;
     }
-    new H2ServerExchange(this.#opts, stream, info, fields).start();
+    const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0 || stream.endAfterHeaders;
+    new H2ServerExchange(this.#opts, stream, info, fields, endStream).start();
   }
 }
 
@@ -204,12 +205,13 @@ class H2ServerExchange implements BodySource, BodySink {
     stream: ServerHttp2Stream,
     info: ConnectionInfo,
     fields: ReturnType<typeof requestFields>,
+    endStream: boolean,
   ) {
     this.#opts = opts;
     this.#stream = stream;
     this.#exchange = new Exchange(info, opts.clock.monotonic());
     let body: Body = EMPTY_BODY;
-    if (!stream.endAfterHeaders) {
+    if (!endStream) {
       this.#reqBody = new PushBody({ size: fields.contentLength, source: this });
       body = this.#reqBody;
       stream.on('data', (chunk: Buffer) => {

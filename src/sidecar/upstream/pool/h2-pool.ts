@@ -15,7 +15,7 @@ import { abortError, UpstreamError } from './errors.js';
 import type { PoolRequestOptions, UpstreamPool } from './h1-pool.js';
 import { type PoolPolicy, type PoolStats, UNLIMITED_POLICY } from './policy.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
 export interface Http2PoolOptions {
   endpoint: Endpoint;
@@ -313,8 +313,8 @@ class H2ClientExchange implements BodySink, BodySource {
     }
     this.#stream = stream;
     stream.on('error', () => {});
-    stream.on('response', (_h: unknown, _f: unknown, raw?: unknown) =>
-      this.#onResponse(stream, raw as string[]),
+    stream.on('response', (_h: unknown, flags: number, raw?: unknown) =>
+      this.#onResponse(stream, flags, raw as string[]),
     );
     stream.on('close', () => this.#onClose(stream));
     stream.on('drain', () => this.#reqBody?.resume());
@@ -373,12 +373,13 @@ class H2ClientExchange implements BodySink, BodySource {
 
   // --- stream events ---
 
-  #onResponse(stream: ClientHttp2Stream, raw: string[]): void {
+  #onResponse(stream: ClientHttp2Stream, flags: number, raw: string[]): void {
     // Body listeners are attached only now: node:http2 emits 'response' on nextTick, after DATA may be queued.
     const { status, headers } = responseFields(raw);
     this.#responded = true;
     let body: Body = EMPTY_BODY;
-    if (stream.endAfterHeaders) {
+    // END_STREAM on the HEADERS frame: no body (a gRPC trailers-only response lands here).
+    if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0 || stream.endAfterHeaders) {
       this.#responseEnded = true;
     } else {
       const length = headers.get('content-length');
