@@ -139,7 +139,10 @@ test('gRPC client streaming and bidirectional streaming', async () => {
   const status = statusOf(chat);
   const next = () =>
     new Promise<void>((resolve) =>
-      chat.once('data', (m: Json) => (replies.push(String(m.reply)), resolve())),
+      chat.once('data', (m: Json) => {
+        replies.push(String(m.reply));
+        resolve();
+      }),
     );
   for (const text of ['one', 'two', 'three']) {
     const got = next();
