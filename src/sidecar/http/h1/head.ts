@@ -188,6 +188,10 @@ const FORBIDDEN_TRAILERS: ReadonlySet<string> = new Set([
 ]);
 
 function acceptTrailer(headers: HeaderList, name: string, value: string): void {
+  // Framing in trailers means a sender confused about where the message ends (llhttp refuses it too).
+  if (name === 'content-length' || name === 'transfer-encoding') {
+    throw malformed(`invalid trailers: ${name} in the trailer section`);
+  }
   if (!FORBIDDEN_TRAILERS.has(name)) headers.appendTrusted(name, value);
 }
 
@@ -334,6 +338,8 @@ export function parseRequestHead(
   let absoluteForm = false;
   const t0 = target.charCodeAt(0);
   if (method === 'CONNECT') {
+    // RFC 9110 §9.3.6: CONNECT has no content; bytes after its head belong to the tunnel.
+    if (facts.chunked || facts.contentLength !== -1) throw malformed('invalid request: CONNECT with a body');
     checkAuthority(target, 'CONNECT target');
     if (target.indexOf(':') <= 0)
       throw malformed(`invalid CONNECT target ${JSON.stringify(target.slice(0, 64))}: expected host:port`);
@@ -349,6 +355,11 @@ export function parseRequestHead(
     if (scheme !== 'http' && scheme !== 'https') {
       throw malformed(
         `invalid request target ${JSON.stringify(target.slice(0, 64))}: expected /path or http://host/path`,
+      );
+    }
+    if (target.includes('#')) {
+      throw malformed(
+        `invalid request target ${JSON.stringify(target.slice(0, 64))}: a fragment in an absolute URI`,
       );
     }
     const rest = schemeEnd + 3;
