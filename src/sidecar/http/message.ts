@@ -3,6 +3,7 @@
 import type { Duplex } from 'node:stream';
 import { TrellisError } from '../../shared/errors.js';
 import { type Body, bufferBody, EMPTY_BODY } from './body.js';
+import type { CancelSignal } from './cancel.js';
 import { HeaderList } from './headers.js';
 
 /** The HTTP version a message arrived with (the upstream side chooses its own). */
@@ -74,9 +75,10 @@ export interface ExchangeContext {
    * Aborted when the downstream went away before the response was complete: the client closed or reset
    * the connection (HTTP/1.1), or reset the stream or the session (HTTP/2). The abort reason is a
    * TrellisError with code `DOWNSTREAM_DISCONNECTED`. Pass it to the upstream request so the upstream
-   * exchange is abandoned too. Created on first access, so a handler that never looks costs nothing.
+   * exchange is abandoned too. It has AbortSignal's shape (`aborted`, `reason`, `addEventListener('abort')`)
+   * without its cost; `toAbortSignal()` gives a real AbortSignal where an API insists on one.
    */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal & { toAbortSignal(): AbortSignal };
   readonly connection: ConnectionInfo;
   /** `clock.monotonic()` when the request head was complete. */
   readonly receivedAt: number;

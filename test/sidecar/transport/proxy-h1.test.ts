@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { ManualClock } from '../../../src/shared/clock.js';
-import { PushBody, readBody } from '../../../src/sidecar/http/body.js';
+import { EMPTY_BODY, PushBody, readBody } from '../../../src/sidecar/http/body.js';
 import { HeaderList } from '../../../src/sidecar/http/headers.js';
 import { type Handler, localReply, type ProxyRequest } from '../../../src/sidecar/http/message.js';
 import { HttpServer } from '../../../src/sidecar/http/server.js';
@@ -353,4 +354,30 @@ test('a local reply with a streamed body and trailers is framed chunked for HTTP
   assert.deepEqual(res!.trailers, [['x-done', 'yes']]);
   client.close();
   await proxy.close();
+});
+
+test('CONNECT, when the listener allows it, tunnels bytes to whatever socket the handler connects', async () => {
+  const target = await listen((socket) => socket.pipe(socket));
+  const server = new HttpServer({
+    allowConnect: true,
+    handler: async (req) => {
+      const [, port] = req.authority.split(':');
+      const socket = net.connect({ host: '127.0.0.1', port: Number(port) });
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      return { status: 200, headers: new HeaderList(), body: EMPTY_BODY, tunnel: socket };
+    },
+  });
+  const l = await listen((s) => server.serve(s));
+  const client = await RawClient.open(l.port);
+  client.write(`CONNECT 127.0.0.1:${target.port} HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\n\r\n`);
+  await client.until((b) => b.includes('\r\n\r\n'));
+  assert.match(client.received.toString(), /^HTTP\/1\.1 200 OK\r\n/);
+  assert.doesNotMatch(client.received.toString(), /content-length|transfer-encoding/i);
+  client.received = Buffer.alloc(0);
+  client.write('raw bytes, not HTTP');
+  await client.until((b) => b.toString() === 'raw bytes, not HTTP');
+  client.close();
+  server.destroy();
+  await l.close();
+  await target.close();
 });

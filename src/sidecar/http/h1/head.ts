@@ -221,6 +221,16 @@ function acceptField(facts: HeadFacts, name: string, value: string): void {
       return;
     }
     case 'connection': {
+      // The two common values without splitting and trimming.
+      const simple = value.length <= 10 ? value.toLowerCase() : '';
+      if (simple === 'keep-alive') {
+        facts.connectionKeepAlive = true;
+        return;
+      }
+      if (simple === 'close') {
+        facts.connectionClose = true;
+        return;
+      }
       for (const part of value.split(',')) {
         const token = part.trim().toLowerCase();
         if (token === 'close') facts.connectionClose = true;

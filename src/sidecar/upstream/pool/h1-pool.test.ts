@@ -344,3 +344,15 @@ test('a 101 response hands the connection over as a tunnel and out of the pool',
   pool.destroy();
   await up.close();
 });
+
+test('maxConnections caps the pool even when the policy would allow more', async () => {
+  const up = await upstream(() => ok('x'));
+  const pool = new Http1Pool({ endpoint: { host: '127.0.0.1', port: up.port }, maxConnections: 2 });
+  const all = await Promise.all(
+    Array.from({ length: 8 }, async (_, i) => text(await pool.request(get(`/${i}`)))),
+  );
+  assert.equal(all.length, 8);
+  assert.equal(up.connections.length, 2);
+  pool.destroy();
+  await up.close();
+});

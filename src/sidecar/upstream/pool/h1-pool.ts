@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../../../shared/clock.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { type Logger, silentLogger } from '../../../shared/log.js';
 import { type Body, EMPTY_BODY } from '../../http/body.js';
+import type { CancelSignal } from '../../http/cancel.js';
 import { DeadlineSweeper } from '../../http/deadlines.js';
 import type { H1Limits } from '../../http/h1/parser.js';
 import type { ProxyRequest, ProxyResponse } from '../../http/message.js';
@@ -40,11 +41,12 @@ export interface Http1PoolOptions {
 export interface PoolRequestOptions {
   /**
    * Aborting it abandons the exchange: before the response head the promise rejects, after it the response
-   * body fails; either way the connection is closed, never reused. Abort with `AbortSignal.timeout(...)`
-   * to get UPSTREAM_REQUEST_TIMEOUT (UT), with the downstream's `ctx.signal` to get UPSTREAM_DOWNSTREAM_GONE
-   * (DC); anything else is UPSTREAM_LOCAL_RESET (LR).
+   * body fails; either way the connection is closed, never reused. Abort with a `TimeoutError` reason
+   * (`AbortSignal.timeout(...)`, or `cancellation.abort(new DOMException(msg, 'TimeoutError'))`) to get
+   * UPSTREAM_REQUEST_TIMEOUT (UT); the downstream's `ctx.signal` gives UPSTREAM_DOWNSTREAM_GONE (DC); any
+   * other reason is UPSTREAM_LOCAL_RESET (LR). A Cancellation costs far less per request than an AbortSignal.
    */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 /** The interface every upstream pool offers the router (HTTP/1.1 and HTTP/2 alike). */
