@@ -1,7 +1,7 @@
 // One entry point for a listener: picks HTTP/1.1, h2c (prior knowledge) or h2 (ALPN) for each socket it is given.
 
 import type { Socket } from 'node:net';
-import type { Clock } from '../../shared/clock.js';
+import { type Clock, systemClock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
 import { DeadlineSweeper } from './deadlines.js';
 import type { H1Limits } from './h1/parser.js';
@@ -34,8 +34,13 @@ export interface HttpServerOptions {
 export class HttpServer {
   readonly http1: Http1Server;
   readonly http2: Http2Server;
+  readonly #clock: Clock;
+  readonly #sniffTimeoutMs: number;
 
   constructor(opts: HttpServerOptions) {
+    this.#clock = opts.clock ?? systemClock;
+    // A plain connection that never sends a byte is idle as far as the codecs are concerned.
+    this.#sniffTimeoutMs = opts.idleTimeoutMs ?? 3_600_000;
     const sweeper = new DeadlineSweeper(opts.clock === undefined ? {} : { clock: opts.clock });
     this.http1 = new Http1Server({
       handler: opts.handler,
@@ -66,7 +71,10 @@ export class HttpServer {
       else this.http1.serve(socket, info);
       return;
     }
+    const timer = this.#clock.setTimeout(() => socket.destroy(), this.#sniffTimeoutMs);
+    timer.unref?.();
     sniffPreface(socket, (isH2) => {
+      this.#clock.clearTimeout(timer);
       if (isH2) {
         // node:http2 reads what is still buffered in the socket on its next tick: leave the socket paused.
         this.http2.serve(socket, info);
@@ -101,7 +109,11 @@ export function sniffPreface(socket: Socket, decide: (isH2: boolean) => void): v
     if (matches && seen.length < PREFACE.length) return;
     done(matches);
   };
-  const onEnd = () => done(false);
+  // The client left before saying anything: nothing to serve (the codec only sees the close).
+  const onEnd = () => {
+    socket.destroy();
+    done(false);
+  };
   const done = (isH2: boolean) => {
     socket.removeListener('data', onData);
     socket.removeListener('end', onEnd);

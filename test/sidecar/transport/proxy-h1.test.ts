@@ -381,3 +381,26 @@ test('CONNECT, when the listener allows it, tunnels bytes to whatever socket the
   await l.close();
   await target.close();
 });
+
+test('a connection that never sends a byte is closed after the idle timeout', async () => {
+  const clock = new ManualClock();
+  const server = new HttpServer({
+    handler: async () => localReply({ status: 200 }),
+    clock,
+    idleTimeoutMs: 30_000,
+  });
+  let accepted!: () => void;
+  const served = new Promise<void>((resolve) => (accepted = resolve));
+  const l = await listen((socket) => {
+    server.serve(socket);
+    accepted();
+  });
+  const silent = await RawClient.open(l.port);
+  await served;
+  clock.advance(29_000);
+  assert.equal(silent.socket.destroyed, false);
+  clock.advance(2_000);
+  await silent.closed;
+  server.destroy();
+  await l.close();
+});
