@@ -1,3 +1,4 @@
+// Bodies: queueing before a reader, backpressure both ways, cancel, replay and tee within a limit.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {

@@ -1,3 +1,4 @@
+// Cancellation: AbortSignal semantics at no per-request cost, and interop with real AbortSignals.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Cancellation, type CancelSignal } from './cancel.js';

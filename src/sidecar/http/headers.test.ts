@@ -1,3 +1,4 @@
+// HeaderList and hop-by-hop handling: order, multi-values, injection refused.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HeaderList } from './headers.js';

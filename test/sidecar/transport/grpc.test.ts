@@ -1,3 +1,4 @@
+// gRPC (grpc-js client and server) through a proxy built from the transport, h2 in and h2 out.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';

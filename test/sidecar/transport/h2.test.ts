@@ -1,3 +1,4 @@
+// HTTP/2 downstream: h2c prior knowledge, h2 and HTTP/1.1 by ALPN on one TLS listener, stream resets.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';

@@ -1,3 +1,4 @@
+// HTTP/1.1 through a proxy built from the transport: the behaviours a client and an upstream can see.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

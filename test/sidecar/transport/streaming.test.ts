@@ -1,3 +1,4 @@
+// Large and slow bodies: 1 GiB in constant memory, backpressure in both directions.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,3 +1,4 @@
+// Websocket upgrades through the proxy: 101, then a spliced tunnel; declined upgrades stay HTTP.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';

@@ -1,3 +1,4 @@
+// The HTTP/1.1 parser: valid messages in any split, every refusal with its reason, limits, responses.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ParsedRequestHead, ParsedResponseHead } from './head.js';

@@ -1,3 +1,4 @@
+// The HTTP/1.1 pool over real loopback sockets: reuse, limits, timeouts, stale retries, error codes.
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';

@@ -1,3 +1,4 @@
+// The HTTP/2 pool over real loopback sessions: multiplexing, stream limits, reconnects, resets.
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
