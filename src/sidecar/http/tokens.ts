@@ -23,6 +23,15 @@ export const FIELD_VALUE = table((b) => b === 0x09 || (b >= 0x20 && b !== 0x7f))
 /** Bytes allowed in a request-target: visible ASCII. No spaces, no controls, no raw UTF-8. */
 export const TARGET_CHAR = table((b) => b > 0x20 && b < 0x7f);
 
+/** Bytes of a Host value or an authority: reg-name / IP-literal / port characters and pct-encoding, no userinfo. */
+export const AUTHORITY_CHAR = (() => {
+  const t = new Uint8Array(256);
+  for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:[]%") {
+    t[c.charCodeAt(0)] = 1;
+  }
+  return t;
+})();
+
 /** Reason-phrase bytes (RFC 9112 §4): HTAB, SP, VCHAR, obs-text. */
 export const REASON_CHAR = FIELD_VALUE;
 

@@ -3,7 +3,7 @@
 import '../buffer-ext.js';
 import { HeaderList } from '../headers.js';
 import { connectionOptionNames } from '../hop-by-hop.js';
-import { FIELD_VALUE, METHODS, REASON_CHAR, TARGET_CHAR, TCHAR } from '../tokens.js';
+import { AUTHORITY_CHAR, FIELD_VALUE, METHODS, REASON_CHAR, TARGET_CHAR, TCHAR } from '../tokens.js';
 import { malformed, tooLarge } from './errors.js';
 
 const CR = 13;
@@ -284,13 +284,6 @@ function dropConnectionOptions(facts: HeadFacts): void {
     facts.headers.remove(name);
   }
 }
-
-const AUTHORITY_CHAR = (() => {
-  const t = new Uint8Array(256);
-  const allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:[]%";
-  for (const c of allowed) t[c.charCodeAt(0)] = 1;
-  return t;
-})();
 
 /** A Host value or an absolute-form authority: reg-name / IP-literal with optional port, no userinfo. */
 function checkAuthority(value: string, what: string): void {

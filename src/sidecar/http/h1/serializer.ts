@@ -2,6 +2,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import type { HeaderList } from '../headers.js';
+import { AUTHORITY_CHAR, TARGET_CHAR, TCHAR } from '../tokens.js';
 
 /** How a message body is delimited on the wire. */
 export enum Framing {
@@ -72,7 +73,30 @@ export interface RequestHeadInit {
   teTrailers: boolean;
 }
 
-/** The request line and headers, ending with the blank line. */
+function allIn(table: Uint8Array, text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff || table[c] !== 1) return false;
+  }
+  return true;
+}
+
+/**
+ * Why a request line built from these fields would be unsafe to write, or undefined. Filters rewrite paths and
+ * authorities; a space, CR or LF there would let one request become two on a lenient upstream.
+ */
+export function requestLineProblem(method: string, path: string, authority: string): string | undefined {
+  if (method.length === 0 || !allIn(TCHAR, method))
+    return `method ${JSON.stringify(method.slice(0, 32))} is not a token`;
+  if (path.length === 0 || !allIn(TARGET_CHAR, path)) {
+    return `path ${JSON.stringify(path.slice(0, 64))} is empty or holds spaces, controls or non-ASCII characters`;
+  }
+  if (!allIn(AUTHORITY_CHAR, authority))
+    return `authority ${JSON.stringify(authority.slice(0, 64))} holds invalid characters`;
+  return undefined;
+}
+
+/** The request line and headers, ending with the blank line. Check `requestLineProblem` first. */
 export function serializeRequestHead(init: RequestHeadInit): string {
   let head = `${init.method} ${init.path} HTTP/1.1\r\nhost: ${init.authority}\r\n`;
   head = appendHeaders(head, init.headers);

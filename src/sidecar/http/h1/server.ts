@@ -419,7 +419,7 @@ class Http1ServerConnection implements DeadlineHolder, BodySource, BodySink {
       );
       return;
     }
-    if (status < 200 || status > 999) {
+    if (!Number.isInteger(status) || status < 200 || status > 999) {
       res.body.cancel();
       this.#onResponse(
         localReply({

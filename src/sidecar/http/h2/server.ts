@@ -255,9 +255,23 @@ class H2ServerExchange implements BodySource, BodySink {
       pending = Promise.reject(e);
     }
     pending.then(
-      (res) => this.#respond(res),
+      (res) => this.#respondSafely(res),
       (err: unknown) => this.#handlerFailed(err),
     );
+  }
+
+  /** node:http2 throws on header values it cannot encode: that resets the stream, it must not escape. */
+  #respondSafely(res: ProxyResponse): void {
+    try {
+      this.#respond(res);
+    } catch (e) {
+      this.#opts.logger.warn('could not write the response; resetting the stream', {
+        error: errorMessage(e),
+      });
+      res.body.cancel();
+      this.#finish(e as Error);
+      if (!this.#stream.destroyed) this.#stream.close(NGHTTP2_INTERNAL_ERROR);
+    }
   }
 
   // --- request body source ---
@@ -291,7 +305,7 @@ class H2ServerExchange implements BodySource, BodySink {
       this.#tunnel(res);
       return;
     }
-    if (status < 200 || status > 999) {
+    if (!Number.isInteger(status) || status < 200 || status > 999) {
       res.body.cancel();
       res.tunnel?.destroy();
       this.#respond(

@@ -6,7 +6,13 @@ import type { DeadlineHolder } from '../../http/deadlines.js';
 import type { HttpParseError } from '../../http/h1/errors.js';
 import type { ParsedResponseHead } from '../../http/h1/head.js';
 import { type H1Limits, H1Parser } from '../../http/h1/parser.js';
-import { chunkHeader, Framing, lastChunk, serializeRequestHead } from '../../http/h1/serializer.js';
+import {
+  chunkHeader,
+  Framing,
+  lastChunk,
+  requestLineProblem,
+  serializeRequestHead,
+} from '../../http/h1/serializer.js';
 import type { HeaderList } from '../../http/headers.js';
 import type { ProxyResponse } from '../../http/message.js';
 import type { Attempt } from './attempt.js';
@@ -81,6 +87,22 @@ export class H1ClientConnection implements DeadlineHolder, BodySink, BodySource 
   /** Sends the attempt's request on this connection. */
   start(attempt: Attempt): void {
     const req = attempt.req;
+    const path = req.path === '' ? req.authority : req.path;
+    const problem = requestLineProblem(req.method, path, req.authority);
+    if (problem !== undefined) {
+      // Nothing was written: the connection is still clean and goes straight back.
+      req.body.cancel();
+      attempt.reject(
+        new UpstreamError({
+          code: 'UPSTREAM_LOCAL_RESET',
+          flag: 'LR',
+          endpoint: this.#owner.endpointName,
+          message: `refusing to send an unsafe request to ${this.#owner.endpointName}: ${problem}`,
+        }),
+      );
+      this.#owner.released(this);
+      return;
+    }
     this.deadline = 0;
     this.#attempt = attempt;
     this.#reused = this.requests > 0;
@@ -115,7 +137,7 @@ export class H1ClientConnection implements DeadlineHolder, BodySink, BodySource 
     socket.write(
       serializeRequestHead({
         method: req.method,
-        path: req.path === '' ? req.authority : req.path,
+        path,
         authority: req.authority,
         headers: req.headers,
         framing,

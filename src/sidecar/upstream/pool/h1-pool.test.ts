@@ -357,3 +357,27 @@ test('maxConnections caps the pool even when the policy would allow more', async
   pool.destroy();
   await up.close();
 });
+
+test('a request line a filter made unsafe is refused before anything is written, and the connection stays usable', async () => {
+  const up = await upstream(() => ok('x'));
+  const pool = new Http1Pool({ endpoint: { host: '127.0.0.1', port: up.port } });
+  await text(await pool.request(get('/warm')));
+  for (const [path, authority] of [
+    ['/a HTTP/1.1\r\nHost: evil\r\n\r\nGET /smuggled', 'svc'],
+    ['/a b', 'svc'],
+    ['/ok', 'svc\r\nx-injected: 1'],
+  ] as const) {
+    await assert.rejects(pool.request(createRequest({ method: 'GET', path, authority })), (e: unknown) => {
+      assert.ok(isUpstreamError(e, 'UPSTREAM_LOCAL_RESET'));
+      assert.match(e.message, /refusing to send an unsafe request/);
+      return true;
+    });
+  }
+  assert.equal(await text(await pool.request(get('/after'))), 'x');
+  assert.deepEqual(
+    up.connections.flatMap((c) => c.heads.map((h) => h.split('\r\n')[0])),
+    ['GET /warm HTTP/1.1', 'GET /after HTTP/1.1'],
+  );
+  pool.destroy();
+  await up.close();
+});
