@@ -116,11 +116,6 @@ export class PushBody implements Body {
     return this.#state === State.Cancelled;
   }
 
-  /** True once the producer ended or failed the body. */
-  get finished(): boolean {
-    return this.#state === State.Ended || this.#state === State.Failed;
-  }
-
   /** Sets the producer controls after construction (an HTTP/2 stream known only later). */
   setSource(source: BodySource): void {
     this.#source = source;

@@ -5,6 +5,7 @@ import { HeaderList } from '../headers.js';
 import { connectionOptionNames } from '../hop-by-hop.js';
 import { AUTHORITY_CHAR, FIELD_VALUE, METHODS, REASON_CHAR, TARGET_CHAR, TCHAR } from '../tokens.js';
 import { malformed, tooLarge } from './errors.js';
+import { headerName } from './names.js';
 
 const CR = 13;
 const LF = 10;
@@ -139,7 +140,7 @@ function parseFields(
       );
     }
     if (p === lineStart) throw malformed('invalid header: empty field name');
-    const name = b.latin1Slice(lineStart, p).toLowerCase();
+    const name = headerName(b, lineStart, p);
     p++;
     while (b[p] === SP || b[p] === HTAB) p++;
     const valueStart = p;
