@@ -4,16 +4,15 @@ export type QueryParams = ReadonlyMap<string, string>;
 
 const EMPTY: QueryParams = new Map();
 
+/** Envoy's QueryParamsMulti::parseQueryString: everything after the first "?", split on "&", then "=". */
 export function parseQuery(path: string): QueryParams {
   const start = path.indexOf('?');
   if (start === -1) return EMPTY;
-  const hash = path.indexOf('#', start);
-  const end = hash === -1 ? path.length : hash;
   const out = new Map<string, string>();
   let i = start + 1;
-  while (i <= end) {
+  while (i < path.length) {
     let amp = path.indexOf('&', i);
-    if (amp === -1 || amp > end) amp = end;
+    if (amp === -1) amp = path.length;
     if (amp > i) {
       const eq = path.indexOf('=', i);
       const key = eq === -1 || eq > amp ? path.slice(i, amp) : path.slice(i, eq);
