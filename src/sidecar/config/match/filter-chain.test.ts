@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { JsonValue } from '@bufbuild/protobuf';
 import type { ConnectionInfo } from '../model.js';
 import { listenerFromJson, rejectionOf } from '../testing/resources.js';
 import { selectFilterChain } from './filter-chain.js';
@@ -12,7 +11,7 @@ const TLS_INSPECTOR = {
   },
 };
 
-function chain(name: string, match?: JsonValue): JsonValue {
+function chain(name: string, match?: unknown): unknown {
   return {
     name,
     ...(match ? { filterChainMatch: match } : {}),
@@ -29,7 +28,7 @@ function chain(name: string, match?: JsonValue): JsonValue {
   };
 }
 
-function listener(chains: JsonValue[], extra: Record<string, JsonValue> = {}) {
+function listener(chains: unknown[], extra: Record<string, unknown> = {}) {
   return listenerFromJson({
     name: 'test',
     address: { socketAddress: { address: '0.0.0.0', portValue: 15006 } },

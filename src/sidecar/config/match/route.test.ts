@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { JsonValue } from '@bufbuild/protobuf';
 import { oneHostRoutes, request, routeTableFromJson } from '../testing/resources.js';
 import { findRoute } from './route.js';
 
 /** Decodes the routes and returns the name of the first one that matches, or undefined (404). */
-function routeFor(routes: JsonValue[], path: string, headers: Record<string, string | string[]> = {}) {
+function routeFor(routes: unknown[], path: string, headers: Record<string, string | string[]> = {}) {
   const table = routeTableFromJson(oneHostRoutes(routes));
   const vh = table.findVirtualHost('svc')!;
   return findRoute(vh, request(path, headers))?.name;

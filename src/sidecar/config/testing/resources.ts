@@ -23,20 +23,23 @@ import type {
   RouteTable,
 } from '../model.js';
 
-export function listenerFromJson(json: JsonValue, opts?: DecodeOptions): ListenerConfig {
-  return decodeListener(messageFromJson(ListenerSchema, json), opts);
+/** Test inputs are written as object literals; proto3 JSON parsing checks them at run time. */
+type Json = unknown;
+
+export function listenerFromJson(json: Json, opts?: DecodeOptions): ListenerConfig {
+  return decodeListener(messageFromJson(ListenerSchema, json as JsonValue), opts);
 }
 
-export function routeTableFromJson(json: JsonValue, opts?: DecodeOptions): RouteTable {
-  return decodeRouteConfiguration(messageFromJson(RouteConfigurationSchema, json), opts);
+export function routeTableFromJson(json: Json, opts?: DecodeOptions): RouteTable {
+  return decodeRouteConfiguration(messageFromJson(RouteConfigurationSchema, json as JsonValue), opts);
 }
 
-export function clusterFromJson(json: JsonValue, opts?: DecodeOptions): ClusterConfig {
-  return decodeCluster(messageFromJson(ClusterSchema, json), opts);
+export function clusterFromJson(json: Json, opts?: DecodeOptions): ClusterConfig {
+  return decodeCluster(messageFromJson(ClusterSchema, json as JsonValue), opts);
 }
 
-export function endpointsFromJson(json: JsonValue, opts?: DecodeOptions): EndpointSet {
-  return decodeClusterLoadAssignment(messageFromJson(ClusterLoadAssignmentSchema, json), opts);
+export function endpointsFromJson(json: Json, opts?: DecodeOptions): EndpointSet {
+  return decodeClusterLoadAssignment(messageFromJson(ClusterLoadAssignmentSchema, json as JsonValue), opts);
 }
 
 /** The rejection's lines (one per problem) when `decode` refuses; fails loudly when it accepts. */
@@ -66,6 +69,6 @@ export function request(
 }
 
 /** A minimal RouteConfiguration with one virtual host holding `routes` (proto3 JSON). */
-export function oneHostRoutes(routes: JsonValue[], extra: Record<string, JsonValue> = {}): JsonValue {
+export function oneHostRoutes(routes: Json[], extra: Record<string, Json> = {}): Json {
   return { name: 'test', virtualHosts: [{ name: 'vh', domains: ['*'], routes, ...extra }] };
 }
