@@ -27,7 +27,8 @@ const LOCALITY_FIELDS = fieldPolicy(LocalityLbEndpointsSchema, {
   ignored: ['metadata', 'proximity'],
 });
 const LB_ENDPOINT_FIELDS = fieldPolicy(LbEndpointSchema, {
-  handled: ['endpoint', 'health_status', 'metadata', 'load_balancing_weight'],
+  // endpoint_name is refused below, with the reason.
+  handled: ['endpoint', 'endpoint_name', 'health_status', 'metadata', 'load_balancing_weight'],
 });
 const ENDPOINT_FIELDS = fieldPolicy(EndpointSchema, {
   handled: ['address', 'hostname'],

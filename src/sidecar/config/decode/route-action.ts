@@ -184,12 +184,8 @@ function clusterChoices(ctx: DecodeContext, a: RouteAction, path: string): Weigh
     return [{ name: spec.value, weight: 1, requestHeaders: NO_OPS, responseHeaders: NO_OPS }];
   }
   if (spec.case !== 'weightedClusters') {
-    ctx.report(
-      path,
-      spec.case
-        ? `${spec.case} is not supported; use cluster or weighted_clusters`
-        : 'a route needs cluster or weighted_clusters',
-    );
+    // Other specifiers (cluster_header, plugins) are refused by name by the field policy.
+    if (spec.case === undefined) ctx.report(path, 'a route needs cluster or weighted_clusters');
     return [];
   }
   const p = at(path, 'weighted_clusters');
