@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RouteActionConfig } from '../model.js';
+import type { RegexCompiler } from '../string-match.js';
+import {
+  clusterFromJson,
+  listenerFromJson,
+  oneHostRoutes,
+  rejectionOf,
+  request,
+  routeTableFromJson,
+} from '../testing/resources.js';
+
+const T = 'type.googleapis.com/';
+
+test("what a resource leaves unset takes Envoy's default, not zero", () => {
+  const table = routeTableFromJson(
+    oneHostRoutes([{ match: { prefix: '/' }, route: { cluster: 'c', retryPolicy: { retryOn: '5xx' } } }]),
+  );
+  const action = table.virtualHosts[0]!.routes[0]!.action as RouteActionConfig;
+  assert.equal(action.timeoutMs, 15_000);
+  assert.equal(action.retry?.numRetries, 1);
+  assert.equal(action.retry?.backoffBaseMs, 25);
+  assert.equal(action.retry?.backoffMaxMs, 250);
+  assert.equal(action.retry?.hostSelectionRetryMaxAttempts, 1);
+  assert.equal(action.clusterNotFoundStatus, 503);
+
+  const cluster = clusterFromJson({ name: 'c', type: 'STATIC' });
+  assert.equal(cluster.connectTimeoutMs, 5000);
+  assert.deepEqual(cluster.http, {
+    protocol: 'http1',
+    idleTimeoutMs: 3_600_000,
+    maxRequestsPerConnection: 0,
+    maxConcurrentStreams: 2147483647,
+  });
+  assert.equal(cluster.lb.policy.type, 'ROUND_ROBIN');
+  assert.equal(cluster.lb.healthyPanicThreshold, 50);
+  assert.equal(cluster.circuitBreakers.DEFAULT.maxRequests, 1024);
+
+  const listener = listenerFromJson({
+    name: 'l',
+    address: { socketAddress: { address: '0.0.0.0', portValue: 8080 } },
+    filterChains: [
+      {
+        filters: [
+          {
+            name: 'hcm',
+            typedConfig: {
+              '@type': `${T}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`,
+              statPrefix: 'in',
+              routeConfig: { name: 'inline', virtualHosts: [] },
+              httpFilters: [
+                {
+                  name: 'router',
+                  typedConfig: { '@type': `${T}envoy.extensions.filters.http.router.v3.Router` },
+                },
+              ],
+            },
+          },
+        ],
+      },
+      {
+        filterChainMatch: { destinationPort: 9000 },
+        filters: [
+          {
+            name: 'tcp',
+            typedConfig: {
+              '@type': `${T}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`,
+              statPrefix: 't',
+              cluster: 'c',
+            },
+          },
+        ],
+      },
+    ],
+  });
+  assert.equal(listener.bindToPort, true);
+  assert.equal(listener.listenerFiltersTimeoutMs, 15_000);
+  const hcm = listener.filterChains[0]!.terminal;
+  assert.ok(hcm.kind === 'http');
+  assert.equal(hcm.hcm.streamIdleTimeoutMs, 300_000);
+  assert.equal(hcm.hcm.requestTimeoutMs, 0);
+  assert.equal(hcm.hcm.generateRequestId, true);
+  assert.equal(hcm.hcm.serverName, 'envoy');
+  assert.equal(hcm.hcm.forwardClientCert, 'SANITIZE');
+  const tcp = listener.filterChains[1]!.terminal;
+  assert.ok(tcp.kind === 'tcp');
+  assert.equal(tcp.tcp.idleTimeoutMs, 3_600_000);
+  assert.equal(tcp.tcp.maxConnectAttempts, 1);
+});
+
+test('the RegexCompiler hook compiles every safe_regex and regex_rewrite, so an RE2 translator can be swapped in', () => {
+  const seen: string[] = [];
+  const compiler: RegexCompiler = (pattern, opts = {}) => {
+    seen.push(`${pattern} full=${opts.fullMatch ?? false} g=${opts.global ?? false}`);
+    // A stand-in for an RE2 translator: \z (RE2's end of text) becomes $.
+    const body = pattern.replace(/\\z/g, '$');
+    return new RegExp(opts.fullMatch ? `^(?:${body})$` : body, opts.global ? 'g' : '');
+  };
+  const table = routeTableFromJson(
+    oneHostRoutes([
+      {
+        match: { safeRegex: { regex: '/v[0-9]+/.*\\z' } },
+        route: {
+          cluster: 'c',
+          regexRewrite: { pattern: { regex: '^/v([0-9]+)/' }, substitution: '/version/\\1/' },
+        },
+      },
+    ]),
+    { compileRegex: compiler },
+  );
+  assert.deepEqual(seen.sort(), ['/v[0-9]+/.*\\z full=true g=false', '^/v([0-9]+)/ full=false g=true']);
+  const route = table.virtualHosts[0]!.routes[0]!;
+  assert.equal(route.matches(request('/v2/items')), true);
+  const rw = (route.action as RouteActionConfig).regexRewrite!;
+  assert.equal('/v2/items'.replace(rw.pattern, rw.substitution), '/version/2/items');
+  // A pattern the compiler refuses is a rejection naming it.
+  const lines = rejectionOf(() =>
+    routeTableFromJson(
+      oneHostRoutes([{ match: { safeRegex: { regex: '(?P<n>x)' } }, route: { cluster: 'c' } }]),
+      {
+        compileRegex: () => {
+          throw new Error('named groups are not RE2 here');
+        },
+      },
+    ),
+  );
+  assert.deepEqual(lines, [
+    'RouteConfiguration "test": virtual_hosts[0].routes[0].match.safe_regex.regex: invalid regex "(?P<n>x)": named groups are not RE2 here',
+  ]);
+});
