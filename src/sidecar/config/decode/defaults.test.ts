@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { create } from '@bufbuild/protobuf';
+import { AnySchema, anyPack } from '@bufbuild/protobuf/wkt';
+import { FilterChainSchema } from '../../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
+import { ListenerSchema } from '../../../xds/gen/envoy/config/listener/v3/listener_pb.js';
+import { TcpProxySchema } from '../../../xds/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import type { RouteActionConfig } from '../model.js';
 import type { RegexCompiler } from '../string-match.js';
 import {
@@ -10,6 +15,7 @@ import {
   request,
   routeTableFromJson,
 } from '../testing/resources.js';
+import { decodeResource } from './index.js';
 
 const T = 'type.googleapis.com/';
 
@@ -128,4 +134,49 @@ test('the RegexCompiler hook compiles every safe_regex and regex_rewrite, so an 
   assert.deepEqual(lines, [
     'RouteConfiguration "test": virtual_hosts[0].routes[0].match.safe_regex.regex: invalid regex "(?P<n>x)": named groups are not RE2 here',
   ]);
+});
+
+test('decodeResource takes the Any of a DiscoveryResponse and names the resource it decoded', () => {
+  const listener = create(ListenerSchema, {
+    name: 'virtualOutbound',
+    address: {
+      address: {
+        case: 'socketAddress',
+        value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: 15001 } },
+      },
+    },
+    useOriginalDst: true,
+    filterChains: [],
+  });
+  const any = anyPack(ListenerSchema, listener);
+  assert.throws(
+    () => decodeResource(any),
+    /Listener "virtualOutbound": filter_chains: a listener needs at least one filter chain or a default_filter_chain/,
+  );
+  listener.filterChains.push(
+    create(FilterChainSchema, {
+      filters: [
+        {
+          name: 'tcp',
+          configType: {
+            case: 'typedConfig',
+            value: anyPack(
+              TcpProxySchema,
+              create(TcpProxySchema, {
+                statPrefix: 'p',
+                clusterSpecifier: { case: 'cluster', value: 'PassthroughCluster' },
+              }),
+            ),
+          },
+        },
+      ],
+    }),
+  );
+  const decoded = decodeResource(anyPack(ListenerSchema, listener));
+  assert.equal(decoded.type, 'Listener');
+  assert.equal(decoded.name, 'virtualOutbound');
+  assert.throws(
+    () => decodeResource(create(AnySchema, { typeUrl: `${T}envoy.config.core.v3.Node` })),
+    /unexpected resource type type.googleapis.com\/envoy.config.core.v3.Node/,
+  );
 });

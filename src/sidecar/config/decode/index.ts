@@ -2,6 +2,7 @@
 
 import { fromBinary } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
+import { TrellisError } from '../../../shared/errors.js';
 import { type Cluster, ClusterSchema } from '../../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import {
   type ClusterLoadAssignment,
@@ -61,11 +62,8 @@ export type DecodedResource =
 /** Decodes an xDS resource as it arrives in a DiscoveryResponse (an Any of one of the four types). */
 export function decodeResource(any: Any, opts?: DecodeOptions): DecodedResource {
   const kind = KINDS[any.typeUrl];
-  if (!kind) {
-    throw new ConfigRejection('Listener', '', [
-      { path: '', message: `unexpected resource type ${any.typeUrl}` },
-    ]);
-  }
+  if (!kind)
+    throw new TrellisError('XDS_REJECTED', `unexpected resource type ${any.typeUrl || '(empty type_url)'}`);
   let msg: Listener | RouteConfiguration | Cluster | ClusterLoadAssignment;
   try {
     msg = fromBinary(SCHEMAS[kind], any.value) as typeof msg;
