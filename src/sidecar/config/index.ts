@@ -14,6 +14,7 @@ export {
 } from './decode/index.js';
 export { GRPC_RETRY_ON, HTTP_RETRY_ON } from './decode/retry.js';
 export { selectFilterChain } from './match/filter-chain.js';
+export { compileHeaderMatcher, type HeaderMatcherSpec } from './match/header-matcher.js';
 export { applyHeaderOps, headerOpsInOrder, type MutableHeaders } from './match/header-ops.js';
 export { listenerForOriginalDestination } from './match/listener.js';
 export { findRoute } from './match/route.js';

@@ -313,8 +313,8 @@ export interface JwtProviderConfig {
   forwardPayloadHeader: string;
   payloadInMetadata: string;
   claimToHeaders: readonly { headerName: string; claimName: string }[];
-  /** Envoy's default: 60 s. */
-  clockSkewSeconds: number;
+  /** Allowed clock skew for exp/nbf; the decoder always sets it (Envoy's default 60 s). */
+  clockSkewSeconds?: number;
 }
 
 export interface JwtConfig {
@@ -355,7 +355,10 @@ export type HttpFilterConfig =
 
 // --- routes ---
 
-/** Envoy's route HeaderMatcher, compiled: `matches` applies its missing-header and invert rules. */
+/**
+ * Envoy's route HeaderMatcher, compiled: `matches` applies its missing-header and invert rules. Build one by
+ * hand with compileHeaderMatcher (match/header-matcher.ts).
+ */
 export interface HeaderMatcher {
   /** Lower-case (`:method`, `:authority` and `:scheme` are pseudo-headers the lookup must answer). */
   name: string;

@@ -8,6 +8,7 @@ import type { MetadataMatcher as MetadataMatcherProto } from '../../../xds/gen/e
 import type { RegexMatcher } from '../../../xds/gen/envoy/type/matcher/v3/regex_pb.js';
 import type { StringMatcher } from '../../../xds/gen/envoy/type/matcher/v3/string_pb.js';
 import { asciiLower } from '../ascii.js';
+import { compileHeaderMatcher } from '../match/header-matcher.js';
 import type {
   HeaderLookup,
   HeaderMatcher,
@@ -74,10 +75,7 @@ export function stringMatcher(
   }
 }
 
-/** Envoy's absl::SimpleAtoi: optional whitespace and sign around decimal digits. */
-const INTEGER = /^\s*[+-]?\d+\s*$/;
-
-/** Envoy's HeaderUtility::matchHeaders for one route HeaderMatcher, missing-header rules included. */
+/** Decodes a route HeaderMatcher (every specifier, deprecated ones included) and compiles it. */
 export function headerMatcher(
   ctx: DecodeContext,
   m: HeaderMatcherProto,
@@ -85,76 +83,44 @@ export function headerMatcher(
 ): HeaderMatcher | undefined {
   const name = asciiLower(m.name);
   if (!name) ctx.report(at(path, 'name'), 'header name must not be empty');
+  const base = { name, invert: m.invertMatch, treatMissingAsEmpty: m.treatMissingHeaderAsEmpty };
   const spec = m.headerMatchSpecifier;
-  let kind: HeaderMatcher['kind'] = 'string';
-  let match: StringMatch | undefined;
-  let range: { start: number; end: number } | undefined;
-  let present = true;
-  let test: (v: string) => boolean;
   switch (spec.case) {
-    case 'exactMatch': {
+    case 'exactMatch':
       // Deprecated form: an empty value matches any value of a present header.
-      const want = spec.value;
-      match = stringMatch('exact', want);
-      test = want === '' ? () => true : (v) => v === want;
-      break;
-    }
+      return compileHeaderMatcher({
+        ...base,
+        kind: 'string',
+        match: spec.value === '' ? stringMatch('prefix', '') : stringMatch('exact', spec.value),
+      });
     case 'prefixMatch':
+      return compileHeaderMatcher({ ...base, kind: 'string', match: stringMatch('prefix', spec.value) });
     case 'suffixMatch':
-    case 'containsMatch': {
-      const k = spec.case === 'prefixMatch' ? 'prefix' : spec.case === 'suffixMatch' ? 'suffix' : 'contains';
-      match = stringMatch(k, spec.value);
-      test = match.test;
-      break;
+      return compileHeaderMatcher({ ...base, kind: 'string', match: stringMatch('suffix', spec.value) });
+    case 'containsMatch':
+      return compileHeaderMatcher({ ...base, kind: 'string', match: stringMatch('contains', spec.value) });
+    case 'safeRegexMatch': {
+      const match = regexMatcher(ctx, spec.value, at(path, 'safe_regex_match'));
+      return match ? compileHeaderMatcher({ ...base, kind: 'string', match }) : undefined;
     }
-    case 'safeRegexMatch':
-      match = regexMatcher(ctx, spec.value, at(path, 'safe_regex_match'));
-      if (!match) return undefined;
-      test = match.test;
-      break;
-    case 'stringMatch':
-      match = stringMatcher(ctx, spec.value, at(path, 'string_match'));
-      if (!match) return undefined;
-      test = match.test;
-      break;
+    case 'stringMatch': {
+      const match = stringMatcher(ctx, spec.value, at(path, 'string_match'));
+      return match ? compileHeaderMatcher({ ...base, kind: 'string', match }) : undefined;
+    }
     case 'rangeMatch': {
-      kind = 'range';
       const { start, end } = spec.value;
-      range = { start: Number(start), end: Number(end) };
-      test = (v) => {
-        if (!INTEGER.test(v)) return false;
-        const n = BigInt(v.trim());
-        return n >= start && n < end;
-      };
-      break;
+      return compileHeaderMatcher({
+        ...base,
+        kind: 'range',
+        range: { start: Number(start), end: Number(end) },
+      });
     }
     case 'presentMatch':
-      kind = 'present';
-      present = spec.value;
-      test = () => present;
-      break;
+      return compileHeaderMatcher({ ...base, kind: 'present', present: spec.value });
     default:
       // No specifier: the header only has to be present.
-      kind = 'present';
-      test = () => true;
+      return compileHeaderMatcher({ ...base, kind: 'present', present: true });
   }
-  const invert = m.invertMatch;
-  const missingAsEmpty = m.treatMissingHeaderAsEmpty;
-  const isPresent = kind === 'present';
-  const whenMissing = invert ? isPresent && present : isPresent && !present;
-  const matches = (header: HeaderLookup): boolean => {
-    const value = header(name);
-    if (value === undefined) {
-      if (!missingAsEmpty) return whenMissing;
-      return test('') !== invert;
-    }
-    return test(value) !== invert;
-  };
-  const out: HeaderMatcher = { name, kind, invert, treatMissingAsEmpty: missingAsEmpty, matches };
-  if (match) out.match = match;
-  if (range) out.range = range;
-  if (kind === 'present') out.present = present;
-  return out;
 }
 
 export function headerMatchers(
