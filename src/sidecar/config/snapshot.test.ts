@@ -1,3 +1,5 @@
+// The consistent snapshot: warming dependencies, missing resources, listener addresses.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isTrellisError } from '../../shared/errors.js';

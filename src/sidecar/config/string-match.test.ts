@@ -1,3 +1,5 @@
+// Envoy's StringMatcher semantics and the JavaScript regex compiler.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { jsRegexCompiler, stringMatch } from './string-match.js';

@@ -1,3 +1,5 @@
+// Bookinfo routing as the productpage sidecar decodes and matches it: header routes, splits, faults, mirrors.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {

@@ -1,3 +1,5 @@
+// Cluster and endpoint decoding on the DestinationRule goldens: pools, outliers, budgets, balancers, TLS.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { transportSocketFor } from '../../../src/sidecar/config/index.js';

@@ -1,3 +1,5 @@
+// The ingress gateway goldens: exact routes and 404s, host-bound servers, the TCP server.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {

@@ -1,3 +1,5 @@
+// Every golden output of the control plane decodes into a consistent sidecar snapshot.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildSidecarConfig, missingResources } from '../../../src/sidecar/config/index.js';

@@ -1,3 +1,5 @@
+// HTTP and network filter configs decoded from the goldens: RBAC, JWT, ext_authz, rate limits, telemetry.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type {

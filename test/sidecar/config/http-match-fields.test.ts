@@ -1,3 +1,5 @@
+// Every HTTPMatchRequest field and HTTPRoute action of the http-match-fields golden, matched as Envoy would.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {

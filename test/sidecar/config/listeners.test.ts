@@ -1,3 +1,5 @@
+// Listener and filter chain selection on the goldens: inbound mTLS modes, TCP by VIP, sniffing, SNI, host mode.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {

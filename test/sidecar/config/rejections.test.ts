@@ -1,3 +1,5 @@
+// Rejections: each unsupported or invalid construct yields a precise line naming the resource and field.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create, type JsonValue } from '@bufbuild/protobuf';

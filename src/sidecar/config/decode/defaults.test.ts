@@ -1,3 +1,5 @@
+// Envoy's defaults for unset fields, the RE2 compiler hook, and decoding straight from a DiscoveryResponse Any.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create } from '@bufbuild/protobuf';

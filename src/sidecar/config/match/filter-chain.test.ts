@@ -1,3 +1,5 @@
+// Filter chain selection: Envoy's criteria order, most-specific-wins without fallback, duplicate refusal.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConnectionInfo } from '../model.js';

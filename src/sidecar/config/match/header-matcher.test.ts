@@ -1,3 +1,5 @@
+// Header matchers built by hand follow the same Envoy rules as decoded ones.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stringMatch } from '../string-match.js';

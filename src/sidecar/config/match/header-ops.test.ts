@@ -1,3 +1,5 @@
+// Header edits: append actions, empty values, removal order, and the order of config levels.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { oneHostRoutes, request, routeTableFromJson } from '../testing/resources.js';

@@ -1,3 +1,5 @@
+// Address parsing, canonical forms and CIDR containment for filter chains and listener lookup.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addressKey, cidrContains, compileCidr, formatIp, parseIp } from './ip.js';

@@ -1,3 +1,5 @@
+// Route matching: paths without query strings, case folding, regexes, headers, query parameters, gRPC.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { oneHostRoutes, request, routeTableFromJson } from '../testing/resources.js';

@@ -1,3 +1,5 @@
+// Virtual host lookup: Envoy's domain order, wildcards, case and ports.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { routeTableFromJson } from '../testing/resources.js';

@@ -1,3 +1,5 @@
+// Weighted cluster choice: proportions over seeded picks and the walk through the weights.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../../upstream/lb/conformance.js';
