@@ -9,13 +9,7 @@ import type { RegexMatcher } from '../../../xds/gen/envoy/type/matcher/v3/regex_
 import type { StringMatcher } from '../../../xds/gen/envoy/type/matcher/v3/string_pb.js';
 import { asciiLower } from '../ascii.js';
 import { compileHeaderMatcher } from '../match/header-matcher.js';
-import type {
-  HeaderLookup,
-  HeaderMatcher,
-  MetadataMatcher,
-  QueryParameterMatcher,
-  StringMatch,
-} from '../model.js';
+import type { HeaderMatcher, MetadataMatcher, QueryParameterMatcher, StringMatch } from '../model.js';
 import { stringMatch } from '../string-match.js';
 import { at, type DecodeContext } from './problems.js';
 import { snake } from './typed.js';
