@@ -123,6 +123,31 @@ test('an unknown HTTP filter is refused unless it is marked optional, which Envo
   ]);
 });
 
+test('extension config discovery and per-route-enabled filters are refused once each', () => {
+  const disabled = {
+    ...ROUTER,
+    name: 'envoy.filters.http.fault',
+    typedConfig: { '@type': `${T}envoy.extensions.filters.http.fault.v3.HTTPFault` },
+    disabled: true,
+  };
+  const ecds = {
+    name: 'envoy.filters.http.wasm',
+    configDiscovery: {
+      configSource: { ads: {} },
+      typeUrls: [`${T}envoy.extensions.filters.http.wasm.v3.Wasm`],
+    },
+  };
+  assert.deepEqual(
+    rejectionOf(() =>
+      listenerFromJson(listener([{ filters: [hcm({ httpFilters: [disabled, ecds, ROUTER] })] }])),
+    ),
+    [
+      'Listener "0.0.0.0_9080": filter_chains[0].filters[0].typed_config.http_filters[0].disabled: filter "envoy.filters.http.fault": disabled filters (enabled per route) are not supported',
+      'Listener "0.0.0.0_9080": filter_chains[0].filters[0].typed_config.http_filters[1].config_discovery: not supported by the Trellis sidecar',
+    ],
+  );
+});
+
 test('TLS contexts: unknown SDS secrets, TLS 1.0, and inline certificates are refused', () => {
   const tls = (common: unknown) => ({
     name: 'envoy.transport_sockets.tls',

@@ -26,7 +26,10 @@ import { at, type DecodeContext } from './problems.js';
 import { rbacRules } from './rbac.js';
 import { effectiveTypeUrl, requireTyped, typeUrlOf, unpackTyped } from './typed.js';
 
-const FILTER_FIELDS = fieldPolicy(HttpFilterSchema, { handled: ['name', 'typed_config', 'is_optional'] });
+// `disabled` is refused below with the reason.
+const FILTER_FIELDS = fieldPolicy(HttpFilterSchema, {
+  handled: ['name', 'typed_config', 'is_optional', 'disabled'],
+});
 const ROUTER_FIELDS = fieldPolicy(RouterSchema, {
   handled: ['suppress_envoy_headers'],
   ignored: ['dynamic_stats', 'start_child_span', 'suppress_grpc_request_failure_code_stats'],

@@ -60,7 +60,7 @@ export function unpackTyped<D extends DescMessage>(
   return undefined;
 }
 
-/** A required typed_config: reports its absence. */
+/** A required typed_config; its absence is reported (other config types, like ECDS, by the field policies). */
 export function requireTyped(
   ctx: DecodeContext,
   config: { case: 'typedConfig'; value: Any } | { case: string | undefined; value?: unknown },
@@ -68,11 +68,6 @@ export function requireTyped(
 ): Any | undefined {
   if (config.case === 'typedConfig') return config.value as Any;
   if (config.case === undefined) ctx.report(at(path, 'typed_config'), 'typed_config is required');
-  else
-    ctx.report(
-      at(path, snake(config.case)),
-      'not supported by the Trellis sidecar (extension config discovery)',
-    );
   return undefined;
 }
 
