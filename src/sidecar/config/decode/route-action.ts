@@ -32,6 +32,7 @@ import type {
   RouteActionConfig,
   WeightedClusterChoice,
 } from '../model.js';
+import { NO_HEADER_OPS } from '../model.js';
 import {
   fraction,
   headerOps,
@@ -181,7 +182,7 @@ function clusterChoices(ctx: DecodeContext, a: RouteAction, path: string): Weigh
   const spec = a.clusterSpecifier;
   if (spec.case === 'cluster') {
     if (!spec.value) ctx.report(at(path, 'cluster'), 'cluster name must not be empty');
-    return [{ name: spec.value, weight: 1, requestHeaders: NO_OPS, responseHeaders: NO_OPS }];
+    return [{ name: spec.value, weight: 1, requestHeaders: NO_HEADER_OPS, responseHeaders: NO_HEADER_OPS }];
   }
   if (spec.case !== 'weightedClusters') {
     // Other specifiers (cluster_header, plugins) are refused by name by the field policy.
@@ -232,8 +233,6 @@ function clusterChoices(ctx: DecodeContext, a: RouteAction, path: string): Weigh
   }
   return out;
 }
-
-const NO_OPS = Object.freeze({ add: Object.freeze([]), remove: Object.freeze([]) });
 
 function mirrors(ctx: DecodeContext, a: RouteAction, path: string): { cluster: string; fraction: number }[] {
   return a.requestMirrorPolicies.flatMap((m, i) => {
