@@ -1,14 +1,36 @@
 // Envoy's StringMatcher as a compiled predicate (exact, prefix, suffix, contains, safe_regex with full-match).
 
 import { compileRe2 } from '../../shared/re2.js';
+import { asciiLower, endsWithIgnoreCase, equalsIgnoreCase, startsWithIgnoreCase } from './ascii.js';
 import type { StringMatch } from './model.js';
 
-/** Compiles a regex with Envoy's safe_regex semantics: the whole string must match. */
-export type RegexCompiler = (pattern: string, flags?: string) => RegExp;
+export interface RegexOptions {
+  /** Match the whole input (Envoy's safe_regex matchers); false for search and rewrite. */
+  fullMatch?: boolean;
+  ignoreCase?: boolean;
+  /** Every match (regex_rewrite replaces all of them, as RE2::GlobalReplace does). */
+  global?: boolean;
+}
 
-/** RE2 syntax translated to JavaScript (src/shared/re2.ts), anchored so the whole string must match. */
-export const fullMatchRegex: RegexCompiler = (pattern, flags) =>
-  compileRe2(pattern, { fullMatch: true, ignoreCase: flags?.includes('i') ?? false });
+/**
+ * Turns an RE2 pattern into a RegExp; throws on an invalid pattern. The shape is that of `compileRe2` in
+ * src/shared/re2.ts, so the RE2 translator can be passed wherever a RegexCompiler is taken.
+ */
+export type RegexCompiler = (pattern: string, opts?: RegexOptions) => RegExp;
+
+/** JavaScript's own syntax, which agrees with RE2 on the patterns Istio and Envoy configs commonly use. */
+export const jsRegexCompiler: RegexCompiler = (pattern, opts = {}) =>
+  new RegExp(
+    opts.fullMatch ? `^(?:${pattern})$` : pattern,
+    `${opts.ignoreCase ? 'i' : ''}${opts.global ? 'g' : ''}`,
+  );
+
+/** RE2 syntax translated to JavaScript (src/shared/re2.ts): what the sidecar runs config regexes with. */
+export const re2Compiler: RegexCompiler = (pattern, opts = {}) => compileRe2(pattern, opts);
+
+/** A compiler that always anchors: Envoy's safe_regex semantics whatever the caller asks. */
+export const fullMatchRegex: RegexCompiler = (pattern, opts = {}) =>
+  re2Compiler(pattern, { ...opts, fullMatch: true });
 
 export function stringMatch(
   kind: StringMatch['kind'],
@@ -16,26 +38,27 @@ export function stringMatch(
   ignoreCase = false,
   compileRegex: RegexCompiler = fullMatchRegex,
 ): StringMatch {
-  const v = ignoreCase && kind !== 'regex' ? value.toLowerCase() : value;
+  // Envoy folds ASCII letters only (absl), and its safe_regex ignores ignore_case.
+  const v = ignoreCase && kind !== 'regex' ? asciiLower(value) : value;
   let test: (s: string) => boolean;
   switch (kind) {
     case 'exact':
-      test = ignoreCase ? (s) => s.toLowerCase() === v : (s) => s === v;
+      test = ignoreCase ? (s) => equalsIgnoreCase(s, v) : (s) => s === v;
       break;
     case 'prefix':
-      test = ignoreCase ? (s) => s.toLowerCase().startsWith(v) : (s) => s.startsWith(v);
+      test = ignoreCase ? (s) => startsWithIgnoreCase(s, v) : (s) => s.startsWith(v);
       break;
     case 'suffix':
-      test = ignoreCase ? (s) => s.toLowerCase().endsWith(v) : (s) => s.endsWith(v);
+      test = ignoreCase ? (s) => endsWithIgnoreCase(s, v) : (s) => s.endsWith(v);
       break;
     case 'contains':
-      test = ignoreCase ? (s) => s.toLowerCase().includes(v) : (s) => s.includes(v);
+      test = ignoreCase ? (s) => asciiLower(s).includes(v) : (s) => s.includes(v);
       break;
     case 'regex': {
-      const re = compileRegex(value, ignoreCase ? 'i' : undefined);
+      const re = compileRegex(value, { fullMatch: true });
       test = (s) => re.test(s);
       break;
     }
   }
-  return { kind, value, ignoreCase, test };
+  return { kind, value, ignoreCase: kind === 'regex' ? false : ignoreCase, test };
 }
