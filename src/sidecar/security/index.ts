@@ -72,6 +72,7 @@ export {
   type PathNormalizationMode,
   type PathNormalizationResult,
 } from './path-normalize.js';
+export { peerCertificateFromSocket } from './peer-certificate.js';
 export { RbacEngine, type RbacEngineResult } from './rbac-engine.js';
 export {
   ACCESS_LOG_HINT,
