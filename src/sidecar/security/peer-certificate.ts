@@ -7,8 +7,9 @@ import { peerIdentity } from '../identity/peer-identity.js';
 import type { PeerCertificate } from './context.js';
 
 /** RFC 2253 order is the reverse of the certificate's (`CN=leaf,O=org`), as Envoy prints subjects. */
-function rfc2253(subject: string): string {
-  return subject
+function rfc2253(subject: string | undefined): string {
+  // Node gives no subject at all for an empty one, which is what mesh workload certificates have.
+  return (subject ?? '')
     .split('\n')
     .filter(Boolean)
     .reverse()
