@@ -57,6 +57,7 @@ export {
   JwtAuthenticator,
   type JwtAuthenticatorOptions,
   type JwtAuthnResult,
+  type JwtAuthnStats,
   type JwtRequestInfo,
 } from './jwt/authenticator.js';
 export { AUTHN_METADATA, JWT_AUTHN_METADATA } from './jwt/claims.js';

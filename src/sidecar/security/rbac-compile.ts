@@ -40,20 +40,31 @@ function not(p: ContextPredicate): ContextPredicate {
   return (ctx) => !p(ctx);
 }
 
+// The last path stripped of its query: several url_path matchers of one request then share one substring.
+let lastPath = '';
+let lastStripped = '';
+
+function withoutQuery(path: string): string {
+  if (path === lastPath) return lastStripped;
+  let end = path.length;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 63 || c === 35) {
+      end = i;
+      break;
+    }
+  }
+  lastPath = path;
+  lastStripped = end === path.length ? path : path.slice(0, end);
+  return lastStripped;
+}
+
 /** RBAC's url_path: the path without query or fragment. Absent on a connection, so it resolves by polarity. */
 function urlPath(match: StringMatch, polarity: Polarity): ContextPredicate {
   return (ctx) => {
     const path = ctx.path;
     if (path === undefined) return polarity === 'deny';
-    let end = path.length;
-    for (let i = 0; i < path.length; i++) {
-      const c = path.charCodeAt(i);
-      if (c === 63 || c === 35) {
-        end = i;
-        break;
-      }
-    }
-    return match.test(end === path.length ? path : path.slice(0, end));
+    return match.test(withoutQuery(path));
   };
 }
 

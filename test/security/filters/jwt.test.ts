@@ -414,6 +414,43 @@ describe('token locations and what is forwarded', async () => {
     ]);
   });
 
+  test('a remembered signature never outlives the token: expiry is checked on every request', async () => {
+    const local = new ManualClock(clock.now());
+    const a = new JwtAuthenticator({ providers: [provider(key)], allowMissing: true }, { clock: local });
+    const shortLived = await key.sign({ sub: 'alice', exp: NOW + 120 });
+    const once = async () => refusal(await a.authenticate(requestContext({ headers: bearer(shortLived) })));
+    assert.equal(await once(), 'accepted');
+    assert.equal(await once(), 'accepted');
+    assert.deepEqual(
+      a.stats,
+      { allowed: 2, denied: 0, jwt_cache_hit: 1, jwt_cache_miss: 1 },
+      'the second came from the cache',
+    );
+    local.advance(200_000);
+    assert.equal(await once(), '401 Jwt is expired');
+    assert.equal(a.stats.jwt_cache_hit, 2);
+    const other = await issuer('other@example.com');
+    const elsewhere = new JwtAuthenticator(
+      {
+        providers: [
+          provider(key, { fromHeaders: [{ name: 'x-a', valuePrefix: '' }] }),
+          provider(other, { fromHeaders: [{ name: 'x-b', valuePrefix: '' }] }),
+        ],
+        allowMissing: true,
+      },
+      { clock },
+    );
+    assert.equal(
+      refusal(await elsewhere.authenticate(requestContext({ headers: { 'x-a': token } }))),
+      'accepted',
+    );
+    assert.equal(
+      refusal(await elsewhere.authenticate(requestContext({ headers: { 'x-b': token } }))),
+      '401 Jwt issuer is not configured',
+      'a cached token is still bound to the locations of its issuer',
+    );
+  });
+
   test('audiences compare without scheme or trailing slash, as jwt_verify_lib does', async () => {
     const a = authn([provider(key, { audiences: ['https://bookinfo.example/'] })]);
     const t = await key.sign({ sub: 'x', aud: 'bookinfo.example' });

@@ -42,6 +42,8 @@ export interface JwtAuthenticatorOptions {
   logger?: Logger;
   /** Names the filter in logs (`jwt_authn on listener "virtualInbound"`). */
   where?: string;
+  /** Verified signatures remembered per config (Envoy's `jwt_cache_size`, default 100); 0 disables. */
+  verifiedCacheSize?: number;
 }
 
 export interface JwtRequestInfo {
@@ -58,15 +60,28 @@ const MAX_REALM_PATH = 256;
  * so the application can never read the bad one. With no token at all the request continues anonymously when
  * `allowMissing` (Istio: authorization decides), otherwise 401 `Jwt is missing`.
  */
+/** Envoy's `jwt_authn.*` counters. */
+export interface JwtAuthnStats {
+  allowed: number;
+  denied: number;
+  jwt_cache_hit: number;
+  jwt_cache_miss: number;
+}
+
 export class JwtAuthenticator {
+  readonly stats: JwtAuthnStats = { allowed: 0, denied: 0, jwt_cache_hit: 0, jwt_cache_miss: 0 };
   readonly #config: JwtConfig;
   readonly #providers: readonly Provider[];
   readonly #extractor: TokenExtractor;
   readonly #clock: Clock;
+  /** Token → the provider whose key verified it. Time is checked on every use; only the signature is remembered. */
+  readonly #verified = new Map<string, { jwt: ParsedJwt; provider: Provider }>();
+  readonly #cacheSize: number;
 
   constructor(config: JwtConfig, opts: JwtAuthenticatorOptions = {}) {
     this.#config = config;
     this.#clock = opts.clock ?? systemClock;
+    this.#cacheSize = opts.verifiedCacheSize ?? 100;
     const logger = opts.logger ?? silentLogger;
     this.#providers = config.providers.map((p) => {
       const { keys, problems } = JwksKeys.load(p.jwks);
@@ -89,7 +104,10 @@ export class JwtAuthenticator {
     }
     const tokens = this.#extractor.extract(ctx);
     if (tokens.length === 0) {
-      if (this.#config.allowMissing) return { action: 'continue', principal: undefined, headers: edits };
+      if (this.#config.allowMissing) {
+        this.stats.allowed++;
+        return { action: 'continue', principal: undefined, headers: edits };
+      }
       return this.#deny('missing', ctx, info);
     }
     const verified: { jwt: ParsedJwt; provider: Provider; from: ExtractedToken }[] = [];
@@ -118,6 +136,7 @@ export class JwtAuthenticator {
     if (Object.keys(jwtAuthn).length > 0) {
       ctx.metadata.set(JWT_AUTHN_METADATA, { ...(ctx.metadata.get(JWT_AUTHN_METADATA) ?? {}), ...jwtAuthn });
     }
+    this.stats.allowed++;
     return { action: 'continue', principal: `${first.iss ?? ''}/${first.sub ?? ''}`, headers: edits };
   }
 
@@ -125,6 +144,17 @@ export class JwtAuthenticator {
   async #verify(
     from: ExtractedToken,
   ): Promise<{ jwt: ParsedJwt; provider: Provider } | { status: JwtStatus }> {
+    const cached = this.#verified.get(from.token);
+    if (cached && from.issuers.has(cached.provider.config.issuer)) {
+      this.stats.jwt_cache_hit++;
+      const timeStatus = checkTime(cached.jwt, Math.floor(this.#clock.now() / 1000));
+      if (timeStatus) return { status: timeStatus };
+      // Refresh its place: the cache keeps the most recently used tokens.
+      this.#verified.delete(from.token);
+      this.#verified.set(from.token, cached);
+      return cached;
+    }
+    if (this.#cacheSize > 0) this.stats.jwt_cache_miss++;
     const jwt = parseJwt(from.token);
     if (typeof jwt === 'string') return { status: jwt };
     const iss = jwt.iss ?? '';
@@ -141,13 +171,23 @@ export class JwtAuthenticator {
       let status: JwtStatus | undefined;
       if (!audiencesAllowed(provider.config.audiences, jwt)) status = 'audienceNotAllowed';
       else status = await provider.keys.verify(jwt);
-      if (status === undefined) return { jwt, provider };
+      if (status === undefined) {
+        this.#remember(from.token, { jwt, provider });
+        return { jwt, provider };
+      }
       firstFailure ??= status;
     }
     return { status: firstFailure! };
   }
 
+  #remember(token: string, entry: { jwt: ParsedJwt; provider: Provider }): void {
+    if (this.#cacheSize <= 0) return;
+    this.#verified.set(token, entry);
+    if (this.#verified.size > this.#cacheSize) this.#verified.delete(this.#verified.keys().next().value!);
+  }
+
   #deny(status: JwtStatus, ctx: RequestContext, info: JwtRequestInfo): JwtAuthnResult {
+    this.stats.denied++;
     const body = JWT_STATUS_TEXT[status];
     // The realm is the URL without its query: a token sent as ?access_token= is not echoed back in a header.
     const q = ctx.path.indexOf('?');
