@@ -1,3 +1,5 @@
+// The JWKS cache against a real HTTP endpoint on loopback: first fetch, refresh, failures, limits.
+
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';

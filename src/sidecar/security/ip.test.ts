@@ -1,3 +1,5 @@
+// IP parsing, CIDR ranges (IPv4, IPv6, mapped) and the client address from x-forwarded-for.
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isTrellisError } from '../../shared/errors.js';

@@ -1,3 +1,5 @@
+// Path normalization against Istio's own vector tables (normalization_test.go), mode by mode.
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

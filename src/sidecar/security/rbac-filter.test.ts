@@ -1,3 +1,5 @@
+// RBAC with Envoy's semantics, and the ways a request might try to slip past a policy.
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isTrellisError } from '../../shared/errors.js';

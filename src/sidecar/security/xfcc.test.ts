@@ -1,3 +1,5 @@
+// XFCC per forward_client_cert_details mode, and the control headers stripped from untrusted traffic.
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ForwardClientCert } from '../config/model.js';
