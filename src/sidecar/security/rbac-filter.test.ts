@@ -3,20 +3,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isTrellisError } from '../../shared/errors.js';
+import { compileHeaderMatcher, type HeaderMatcherSpec } from '../config/match/header-matcher.js';
 import type { HeaderMatcher, RbacPermission, RbacPrincipal, RbacRules } from '../config/model.js';
 import { stringMatch } from '../config/string-match.js';
 import { RbacFilter } from './rbac-filter.js';
 import { connectionContext, requestContext } from './testing/contexts.js';
 
 const exact = (v: string, ignoreCase = false) => stringMatch('exact', v, ignoreCase);
-const header = (name: string, m = exact('admin'), extra: Partial<HeaderMatcher> = {}): HeaderMatcher => ({
-  name,
-  kind: 'string',
-  match: m,
-  invert: false,
-  treatMissingAsEmpty: false,
-  ...extra,
-});
+const header = (name: string, m = exact('admin'), extra: Partial<HeaderMatcherSpec> = {}): HeaderMatcher =>
+  compileHeaderMatcher({
+    name,
+    kind: 'string',
+    match: m,
+    invert: false,
+    treatMissingAsEmpty: false,
+    ...extra,
+  });
 const any = { kind: 'any' } as const;
 
 function rules(
@@ -207,10 +209,14 @@ describe('RBAC engine: Envoy semantics', () => {
   });
 
   test('missing headers follow HeaderUtility::matchHeaders (present, invert, treat missing as empty)', () => {
-    const check = (m: HeaderMatcher, headers: Record<string, string>) =>
-      http(rules('ALLOW', { p: { permissions: [{ kind: 'header', matcher: m }] } })).checkRequest(
-        requestContext({ headers }),
-      ).allowed;
+    const check = (spec: HeaderMatcher | HeaderMatcherSpec, headers: Record<string, string>) =>
+      http(
+        rules('ALLOW', {
+          p: {
+            permissions: [{ kind: 'header', matcher: 'matches' in spec ? spec : compileHeaderMatcher(spec) }],
+          },
+        }),
+      ).checkRequest(requestContext({ headers })).allowed;
     assert.equal(check(header('x-a'), {}), false);
     assert.equal(check(header('x-a', exact('admin'), { invert: true }), {}), true);
     assert.equal(

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { compileHeaderMatcher } from '../../../src/sidecar/config/match/header-matcher.js';
 import type { HttpFilterConfig } from '../../../src/sidecar/config/model.js';
 import { stringMatch } from '../../../src/sidecar/config/string-match.js';
 import { NodeExtAuthzTransport } from '../../../src/sidecar/security/ext-authz/node-transport.js';
@@ -79,13 +80,13 @@ describe('HttpSecurityChain', async () => {
             permissions: [
               {
                 kind: 'header',
-                matcher: {
+                matcher: compileHeaderMatcher({
                   name: 'x-role',
                   kind: 'string',
                   match: stringMatch('exact', 'admin'),
                   invert: false,
                   treatMissingAsEmpty: false,
-                },
+                }),
               },
             ],
             principals: [{ kind: 'any' }],

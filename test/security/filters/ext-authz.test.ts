@@ -264,7 +264,7 @@ describe('ext_authz over gRPC (envoy.service.auth.v3.Authorization/Check)', () =
   });
 
   const config = (extra: Partial<ExtAuthzConfig> = {}): ExtAuthzConfig => ({
-    service: { kind: 'grpc', cluster: 'grpc-authz', timeoutMs: 300 },
+    service: { kind: 'grpc', cluster: 'grpc-authz', authority: 'grpc-authz', timeoutMs: 300 },
     failureModeAllow: false,
     statusOnError: 403,
     ...extra,
