@@ -19,6 +19,8 @@ class MissingAttribute extends Error {}
 
 export interface RbacContext {
   protocol: RbacProtocol;
+  /** DENY rules: an attribute this protocol lacks counts as a match (Istio), so only that field is dropped. */
+  missingMatches?: boolean;
 }
 type Ctx = RbacContext;
 
@@ -134,12 +136,22 @@ function serviceAccountPrincipal(ref: string): PrincipalInit {
 }
 
 /** One Source: its fields ANDed; the values inside one field ORed; `not*` fields negated. */
+/** Runs `build`; a field the protocol lacks is dropped (DENY: missing counts as matched) or fails the rule. */
+function tolerant<T>(ctx: Ctx, build: () => T): T | undefined {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof MissingAttribute && ctx.missingMatches) return undefined;
+    throw e;
+  }
+}
+
 function sourcePrincipal(src: Source, ctx: Ctx): PrincipalInit {
   const and: PrincipalInit[] = [];
   const field = (values: string[] | undefined, make: (v: string) => PrincipalInit, negate = false) => {
     if (!values || values.length === 0) return;
-    const or = orPrincipals(values.map(make));
-    and.push(negate ? notPrincipal(or) : or);
+    const or = tolerant(ctx, () => orPrincipals(values.map(make)));
+    if (or) and.push(negate ? notPrincipal(or) : or);
   };
   field(src.principals, principalName);
   field(src.notPrincipals, principalName, true);
@@ -175,8 +187,8 @@ function operationPermission(op: Operation, ctx: Ctx): PermissionInit {
   const and: PermissionInit[] = [];
   const field = (values: string[] | undefined, make: (v: string) => PermissionInit, negate = false) => {
     if (!values || values.length === 0) return;
-    const or = orPermissions(values.map(make));
-    and.push(negate ? notPermission(or) : or);
+    const or = tolerant(ctx, () => orPermissions(values.map(make)));
+    if (or) and.push(negate ? notPermission(or) : or);
   };
   const host = (v: string) => {
     httpOnly(ctx);
@@ -299,16 +311,16 @@ function condition(c: Condition, ctx: Ctx): { permission?: PermissionInit; princ
 }
 
 /** One rule → one RBAC policy; undefined when it can never match on this protocol (ALLOW) . */
-function rulePolicy(rule: Rule, ctx: Ctx, action: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM') {
+function rulePolicy(rule: Rule, ctx: Ctx) {
   try {
     const froms = (rule.from ?? []).map((f) => sourcePrincipal(f.source, ctx));
     const tos = (rule.to ?? []).map((t) => operationPermission(t.operation, ctx));
     const permissions: PermissionInit[] = [tos.length === 0 ? ANY_PERMISSION : orPermissions(tos)];
     const principals: PrincipalInit[] = [froms.length === 0 ? ANY_PRINCIPAL : orPrincipals(froms)];
     for (const c of rule.when ?? []) {
-      const r = condition(c, ctx);
-      if (r.permission) permissions.push(r.permission);
-      if (r.principal) principals.push(r.principal);
+      const r = tolerant(ctx, () => condition(c, ctx));
+      if (r?.permission) permissions.push(r.permission);
+      if (r?.principal) principals.push(r.principal);
     }
     return {
       permissions: [
@@ -323,9 +335,9 @@ function rulePolicy(rule: Rule, ctx: Ctx, action: 'ALLOW' | 'DENY' | 'AUDIT' | '
       ],
     };
   } catch (e) {
+    // Istio: on TCP an ALLOW (or AUDIT, CUSTOM) rule that needs HTTP attributes never matches. A DENY rule only
+    // drops those fields (missing counts as matched), so it still denies on the ports it names.
     if (!(e instanceof MissingAttribute)) throw e;
-    // Istio: on TCP, a DENY rule with HTTP-only attributes denies everything on that port; an ALLOW one never matches.
-    if (action === 'DENY') return { permissions: [ANY_PERMISSION], principals: [ANY_PRINCIPAL] };
     return undefined;
   }
 }
@@ -344,7 +356,10 @@ export function rbacPolicies(
   for (const p of policies) {
     if ((p.spec.action ?? 'ALLOW') !== action) continue;
     (p.spec.rules ?? []).forEach((rule, i) => {
-      const policy = rulePolicy(rule, ctx, action);
+      const policy = rulePolicy(rule, {
+        ...ctx,
+        missingMatches: ctx.protocol === 'tcp' && action === 'DENY',
+      });
       if (policy) out[policyName(p, i)] = policy;
     });
   }

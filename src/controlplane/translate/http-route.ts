@@ -64,10 +64,12 @@ function headerMatcher(name: string, sm: StringMatch | Record<string, never>, in
       headerMatchSpecifier: { case: 'presentMatch' as const, value: true },
       invertMatch: invert,
     };
+  // withoutHeaders must match a request that lacks the header: a missing header reads as empty (Envoy).
   return {
     name,
     headerMatchSpecifier: { case: 'stringMatch' as const, value: stringMatcher(sm as StringMatch) },
     invertMatch: invert,
+    treatMissingHeaderAsEmpty: invert,
   };
 }
 
@@ -217,7 +219,7 @@ export function faultConfig(fault: HTTPFaultInjection) {
 export function corsConfig(cors: CorsPolicy) {
   const origins = [
     ...(cors.allowOrigins ?? []),
-    ...(cors.allowOrigin ?? []).map((o) => (o === '*' ? { prefix: '' } : { exact: o })),
+    ...(cors.allowOrigin ?? []).map((o) => (o === '*' ? { regex: '.*' } : { exact: o })),
   ];
   return typed(CorsPolicySchema, {
     allowOriginStringMatch: origins.map((o) => stringMatcher(o)),

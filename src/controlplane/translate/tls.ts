@@ -52,7 +52,10 @@ export function istioMutualUpstream(opts: { sans: string[]; sni: string; protoco
   return typed(UpstreamTlsContextSchema, {
     sni: opts.sni,
     commonTlsContext: {
-      tlsParams: { tlsMinimumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_3 },
+      tlsParams: {
+        tlsMinimumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_3,
+        tlsMaximumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_3,
+      },
       tlsCertificateSdsSecretConfigs: [sdsSecret('default')],
       validationContextType: {
         case: 'combinedValidationContext',
@@ -111,7 +114,10 @@ export function istioMutualDownstream(opts: { alpn: string[]; requireClientCerti
   return typed(DownstreamTlsContextSchema, {
     requireClientCertificate: opts.requireClientCertificate,
     commonTlsContext: {
-      tlsParams: { tlsMinimumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_3 },
+      tlsParams: {
+        tlsMinimumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_3,
+        tlsMaximumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_3,
+      },
       tlsCertificateSdsSecretConfigs: [sdsSecret('default')],
       validationContextType: {
         case: 'combinedValidationContext',

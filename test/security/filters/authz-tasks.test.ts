@@ -304,9 +304,7 @@ spec:
     assert.equal(onlyGet.checkConnection(connectionContext({ destinationPort: 9100 })).allowed, false);
   });
 
-  test('a DENY scoped by ports leaves other TCP ports alone (Istio drops only the HTTP-only fields)', {
-    todo: 'translate/authz.ts turns the whole rule into any/any on TCP, ignoring `ports`; Istio keeps the port scope',
-  }, () => {
+  test('a DENY scoped by ports leaves other TCP ports alone (Istio drops only the HTTP-only fields)', () => {
     const scoped = `
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -320,6 +318,11 @@ spec:
       translateSecurity(scoped, workloads)('reviews', '9100-mtls-tcp').network,
     );
     assert.equal(net.checkConnection(connectionContext({ destinationPort: 9100 })).allowed, true);
+    assert.equal(
+      net.checkConnection(connectionContext({ destinationPort: 9080 })).allowed,
+      false,
+      'but 9080 is denied',
+    );
   });
 });
 
