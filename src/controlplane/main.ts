@@ -11,7 +11,7 @@ import {
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { formatMessage, loadInputs, validateResources } from '../api/index.js';
-import type { MeshConfig, Resource } from '../api/types/index.js';
+import type { MeshConfig, RequestAuthentication, Resource } from '../api/types/index.js';
 import { FileConfigStore } from '../config/file-store.js';
 import type { ConfigStore } from '../config/store.js';
 import { KubeRegistry } from '../registry/kube-registry.js';
@@ -21,6 +21,7 @@ import { parseWorkloadId } from '../shared/spiffe.js';
 import { createEmbeddedTelemetry, type EmbeddedTelemetry } from '../telemetry/store/embedded.js';
 import { CertificateService, caServerCredentials, MeshCa } from './ca/index.js';
 import { configDump, configz, syncz } from './debug.js';
+import { JwksCache, jwksUrisOf } from './jwks/jwks-cache.js';
 import { MeshState } from './mesh-state.js';
 import { PushController } from './push.js';
 import {
@@ -176,7 +177,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const config = await FileConfigStore.open({ dir: configDir, logger: logger.child('config') });
   await applyInitialConfig(config, opts.configDirs ?? [], opts.meshConfig);
   const registry = new KubeRegistry();
-  const state = new MeshState({ config, registry, logger: logger.child('mesh') });
+  // jwksUri documents are fetched here and inlined by translation (fail closed until the first fetch).
+  let state: MeshState | undefined;
+  const jwks = new JwksCache({ logger: logger.child('jwks'), onChange: () => state?.jwksChanged() });
+  state = new MeshState({ config, registry, jwks: () => jwks.snapshot(), logger: logger.child('mesh') });
+  const trackJwks = () =>
+    jwks.track(jwksUrisOf(config.list({ kind: 'RequestAuthentication' }) as RequestAuthentication[]));
+  trackJwks();
+  config.watch((e) => {
+    if (e.resource.kind === 'RequestAuthentication') trackJwks();
+  });
   const mesh = state.meshConfig();
   const ca = await MeshCa.open({
     stateDir: join(opts.stateDir, 'ca'),
@@ -324,6 +334,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     caRootPem: () => ca.trustBundle.pem,
     issueWorkloadToken: (o) => ca.tokenIssuer.issue({ ...o, podUid: o.podUid ?? o.podName }),
     async stop() {
+      jwks.close();
       push.close();
       state.close();
       telemetry.stop();
