@@ -94,7 +94,8 @@ function outranks(a: number[], b: number[]): boolean {
 /**
  * Routes are matched by path first (the most specific pattern wins), then by method (405 with Allow when
  * only the method is wrong); HEAD runs the GET route. Mounts take every method under a prefix and are tried
- * after routes, longest prefix first, so a catch-all such as the dashboard's files can sit at `/`.
+ * for paths no route pattern matches, longest prefix first, so a catch-all such as the dashboard's files can
+ * sit at `/`.
  */
 export class Router {
   readonly #routes: Route[] = [];
@@ -184,11 +185,6 @@ export class Router {
         await best.route.run(ctx);
         return true;
       }
-      const mount = this.#mounts.find((m) => url.pathname.startsWith(m.prefix));
-      if (mount) {
-        await mount.run(ctx);
-        return true;
-      }
       if (allowed.size > 0) {
         if (allowed.has('GET')) allowed.add('HEAD');
         const allow = [...allowed].sort().join(', ');
@@ -197,6 +193,11 @@ export class Router {
           'API_METHOD_NOT_ALLOWED',
           `${req.method} is not supported on ${url.pathname}; use ${allow}`,
         );
+      }
+      const mount = this.#mounts.find((m) => url.pathname.startsWith(m.prefix));
+      if (mount) {
+        await mount.run(ctx);
+        return true;
       }
       return false;
     } catch (e) {
