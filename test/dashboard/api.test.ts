@@ -50,7 +50,8 @@ before(async () => {
     join(assets, 'assets', 'index-3f9a1c.js'),
     `console.log(${JSON.stringify('x'.repeat(5000))});`,
   );
-  fx = await startDashboardFixture({ assetsDir: assets });
+  // A trailing slash, as the default assets path has.
+  fx = await startDashboardFixture({ assetsDir: `${assets}/` });
 });
 after(async () => {
   await fx.close();

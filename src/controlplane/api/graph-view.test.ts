@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GraphEdge, ServiceGraph } from '../../telemetry/store/graph.js';
-import { healthOf, serviceGraph, workloadGraph } from './graph-view.js';
+import { serviceGraph, workloadGraph } from './graph-view.js';
+import { healthOf } from './health.js';
 
 test("health uses Kiali's default thresholds, 5xx strictly and 4xx leniently", () => {
   const h = (rate4xx: number, rate5xx: number) => healthOf({ requestRate: 100, rate4xx, rate5xx });

@@ -2,7 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { TrellisError } from '../../shared/errors.js';
 import { acceptsGzip, sendError } from './respond.js';
@@ -46,7 +46,8 @@ export interface StaticOptions {
  * after the first read (the bundle is small) and re-read when their mtime or size changes.
  */
 export function staticFiles(opts: StaticOptions): RawHandler {
-  const root = normalize(opts.dir);
+  // resolve() drops a trailing slash, which would break the containment check below.
+  const root = resolve(opts.dir);
   const cache = new Map<string, CachedFile>();
 
   const load = async (path: string): Promise<CachedFile | undefined> => {

@@ -18,8 +18,8 @@ test('rates, percentages and latencies read at a glance, and missing data shows 
   );
   assert.deepEqual([formatPercent(0), formatPercent(0.0012), formatPercent(0.05)], ['0%', '0.12%', '5.0%']);
   assert.deepEqual(
-    [formatMs(0.85), formatMs(12.5), formatMs(475), formatMs(1200), formatMs(125_000)],
-    ['850µs', '12.5ms', '475ms', '1.20s', '2m 5s'],
+    [formatMs(0), formatMs(0.85), formatMs(12.5), formatMs(475), formatMs(1200), formatMs(125_000)],
+    ['0ms', '850µs', '12.5ms', '475ms', '1.20s', '2m 5s'],
   );
   assert.deepEqual([formatRate(undefined), formatPercent(Number.NaN), formatMs(null)], ['–', '–', '–']);
 });

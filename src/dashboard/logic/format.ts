@@ -23,6 +23,7 @@ export function formatPercent(ratio: number | undefined | null): string {
 /** Milliseconds: `850µs`, `12.5ms`, `475ms`, `1.20s`, `2m 5s`. */
 export function formatMs(ms: number | undefined | null): string {
   if (ms === undefined || ms === null || !Number.isFinite(ms)) return DASH;
+  if (ms === 0) return '0ms';
   if (ms < 1) return `${Math.round(ms * 1000)}µs`;
   if (ms < 100) return `${Number(ms.toFixed(1))}ms`;
   if (ms < 1000) return `${Math.round(ms)}ms`;

@@ -25,8 +25,8 @@ export function layeredLayout(
   edges: readonly LayoutEdge[],
   opts: LayoutOptions = {},
 ): Map<string, Point> {
-  const columnGap = opts.columnGap ?? 240;
-  const rowGap = opts.rowGap ?? 96;
+  const columnGap = opts.columnGap ?? 210;
+  const rowGap = opts.rowGap ?? 90;
   const ids = [...nodeIds].sort();
   const known = new Set(ids);
   const out = new Map<string, string[]>();
