@@ -42,7 +42,8 @@ async function series(deps: HandlerDeps, { url }: RouteContext): Promise<SeriesR
 }
 
 function processMatchers(q: URLSearchParams): LabelMatcher[] {
-  const matchers: LabelMatcher[] = [];
+  // The sampler labels every process with its pid; same-named series scraped from apps do not have one.
+  const matchers: LabelMatcher[] = [re('pid', '.+')];
   const ns = q.get('namespace');
   if (ns) matchers.push(eq('namespace', ns));
   const pods = q.getAll('pod').filter(Boolean);

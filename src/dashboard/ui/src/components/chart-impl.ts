@@ -22,11 +22,9 @@ function data(spec: ChartSpec): uPlot.AlignedData {
   return [spec.timestamps.map((t) => t / 1000), ...spec.series.map((s) => s.values)];
 }
 
-export function createChart(
-  el: HTMLElement,
-  spec: ChartSpec,
-): { update(s: ChartSpec): void; resize(w: number): void; destroy(): void } {
-  const opts: uPlot.Options = {
+function options(spec: ChartSpec): uPlot.Options {
+  const axis = { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e3e6ea' } };
+  return {
     width: spec.width,
     height: spec.height,
     // The server's clock is UTC; so are the axes.
@@ -35,20 +33,9 @@ export function createChart(
     cursor: { drag: { x: false, y: false } },
     scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [
-      {
-        stroke: '#6b7280',
-        grid: { stroke: '#eef0f3' },
-        ticks: { stroke: '#e3e6ea' },
-        // 24-hour UTC, like every other time on the dashboard.
-        values: (_u, splits) => splits.map((s) => new Date(s * 1000).toISOString().slice(11, 16)),
-      },
-      {
-        stroke: '#6b7280',
-        grid: { stroke: '#eef0f3' },
-        ticks: { stroke: '#e3e6ea' },
-        size: 78,
-        values: (_u, splits) => splits.map((v) => spec.format(v)),
-      },
+      // 24-hour UTC, like every other time on the dashboard.
+      { ...axis, values: (_u, splits) => splits.map((s) => new Date(s * 1000).toISOString().slice(11, 16)) },
+      { ...axis, size: 78, values: (_u, splits) => splits.map((v) => spec.format(v)) },
     ],
     series: [
       { label: 'time', value: (_u, v) => (v == null ? '–' : new Date(v * 1000).toISOString().slice(11, 19)) },
@@ -63,12 +50,22 @@ export function createChart(
       })),
     ],
   };
-  let plot = new uPlot(opts, data(spec), el);
+}
+
+const shape = (spec: ChartSpec) => spec.series.map((s) => `${s.label}\u0000${s.color}`).join('\u0001');
+
+/** New data for the same series is a cheap setData; a different set of series builds a new plot. */
+export function createChart(
+  el: HTMLElement,
+  first: ChartSpec,
+): { update(s: ChartSpec): void; resize(w: number): void; destroy(): void } {
+  let spec = first;
+  let plot = new uPlot(options(spec), data(spec), el);
   return {
     update(next) {
-      if (next.series.length !== spec.series.length) {
+      if (shape(next) !== shape(spec)) {
         plot.destroy();
-        plot = new uPlot({ ...opts, series: opts.series }, data(next), el);
+        plot = new uPlot(options(next), data(next), el);
       } else {
         plot.setData(data(next));
       }

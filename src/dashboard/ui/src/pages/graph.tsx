@@ -133,70 +133,73 @@ function EdgeLine(props: { e: GraphEdgeView; other: GraphNodeView | undefined; d
   );
 }
 
+function Legend() {
+  return (
+    <aside class="side" data-testid="graph-side">
+      <h3>Legend</h3>
+      <ul class="legend">
+        <li>
+          <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
+            <circle cx="7" cy="7" r="5.5" fill="#fff" stroke="#2f9e44" stroke-width="2" />
+          </svg>{' '}
+          workload (app and version)
+        </li>
+        <li>
+          <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
+            <path
+              d="M7 1.8 12.6 12H1.4Z"
+              fill="#fff"
+              stroke="#2f9e44"
+              stroke-width="2"
+              stroke-linejoin="round"
+            />
+          </svg>{' '}
+          service
+        </li>
+        <li>
+          <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
+            <rect
+              x="1.5"
+              y="1.5"
+              width="11"
+              height="11"
+              rx="2.5"
+              fill="#fff"
+              stroke="#2f9e44"
+              stroke-width="2"
+            />
+          </svg>{' '}
+          app without a service of its own
+        </li>
+        <li>
+          <HealthDot health="healthy" /> healthy <HealthDot health="degraded" /> degraded{' '}
+          <HealthDot health="failing" /> failing
+        </li>
+        <li>
+          <HealthDot health="idle" /> no inbound traffic in the window
+        </li>
+        <li>
+          <span class="lock-sample" dangerouslySetInnerHTML={{ __html: LOCK_SVG }} /> mutual TLS
+        </li>
+      </ul>
+      <p class="hint">
+        Edge labels: requests per second · error rate · p99 latency. Click a node or an edge for details.
+      </p>
+      <p class="hint">
+        Health follows Kiali's defaults: any 5xx or 10% 4xx is degraded; over 10% 5xx or 20% 4xx is failing.
+      </p>
+    </aside>
+  );
+}
+
 function SidePanel(props: { graph: GraphResponse; selection: Selection; onClose: () => void }) {
   const { graph, selection } = props;
-  if (!selection) {
-    return (
-      <aside class="side" data-testid="graph-side">
-        <h3>Legend</h3>
-        <ul class="legend">
-          <li>
-            <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
-              <circle cx="7" cy="7" r="5.5" fill="#fff" stroke="#2f9e44" stroke-width="2" />
-            </svg>{' '}
-            workload (app and version)
-          </li>
-          <li>
-            <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
-              <path
-                d="M7 1.8 12.6 12H1.4Z"
-                fill="#fff"
-                stroke="#2f9e44"
-                stroke-width="2"
-                stroke-linejoin="round"
-              />
-            </svg>{' '}
-            service
-          </li>
-          <li>
-            <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
-              <rect
-                x="1.5"
-                y="1.5"
-                width="11"
-                height="11"
-                rx="2.5"
-                fill="#fff"
-                stroke="#2f9e44"
-                stroke-width="2"
-              />
-            </svg>{' '}
-            app without a service of its own
-          </li>
-          <li>
-            <HealthDot health="healthy" /> healthy <HealthDot health="degraded" /> degraded{' '}
-            <HealthDot health="failing" /> failing
-          </li>
-          <li>
-            <HealthDot health="idle" /> no inbound traffic in the window
-          </li>
-          <li>
-            <span class="lock-sample" dangerouslySetInnerHTML={{ __html: LOCK_SVG }} /> mutual TLS
-          </li>
-        </ul>
-        <p class="hint">
-          Edge labels: requests per second · error rate · p99 latency. Click a node or an edge for details.
-        </p>
-        <p class="hint">
-          Health follows Kiali's defaults: any 5xx or 10% 4xx is degraded; over 10% 5xx or 20% 4xx is failing.
-        </p>
-      </aside>
-    );
-  }
+  if (!selection) return <Legend />;
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   if (selection.type === 'node') {
     const n = byId.get(selection.id);
-    if (!n) return null;
+    // The selected element left the graph (no traffic in the window any more).
+    if (!n) return <Legend />;
     const link = nodeLink(n);
     const inbound = graph.edges.filter((e) => e.target === n.id);
     const outbound = graph.edges.filter((e) => e.source === n.id);
@@ -253,7 +256,7 @@ function SidePanel(props: { graph: GraphResponse; selection: Selection; onClose:
     );
   }
   const e = graph.edges.find((x) => x.id === selection.id);
-  if (!e) return null;
+  if (!e) return <Legend />;
   const from = byId.get(e.source);
   const to = byId.get(e.target);
   const target = to?.kind === 'service' ? to.id.slice('service:'.length) : undefined;
