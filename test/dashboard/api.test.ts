@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import { createApiServer } from '../../src/controlplane/api/server.js';
 import type {
   ApplyResult,
   ConfigItem,
@@ -544,6 +545,26 @@ describe('events, files and errors', () => {
     for (const path of ['/..%2f..%2fpackage.json', '/assets/../../package.json', '/nope.js']) {
       const r = await raw(`${fx.url}${path}`);
       assert.equal(r.status, 404, path);
+    }
+  });
+
+  test('without a built dashboard, / says how to build it instead of failing obscurely', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'trellis-empty-'));
+    const api = createApiServer({
+      config: fx.config,
+      proxies: fx.proxies,
+      telemetry: fx.telemetry,
+      assetsDir: empty,
+    });
+    const { url } = await api.listen(0);
+    try {
+      const r = await raw(`${url}/`);
+      assert.equal(r.status, 503);
+      assert.match(r.text, /The dashboard is not built .* Run `npm run build`/);
+      assert.equal((await raw(`${url}/api/v1/proxies`)).status, 200, 'the API works all the same');
+    } finally {
+      await api.close();
+      rmSync(empty, { recursive: true, force: true });
     }
   });
 

@@ -66,7 +66,9 @@ export function SyncBadge(props: { type: string; state: SyncState; nacked: boole
       tone={tone}
       title={`${props.type}: ${props.state}${props.nacked ? ' (last update rejected)' : ''}`}
     >
-      {props.type} {props.nacked ? 'NACK' : props.state}
+      {/* Synced is the normal case: the type name alone, in green, keeps rows short. */}
+      {props.type}
+      {props.nacked ? ' NACK' : props.state === 'SYNCED' ? '' : ` ${props.state}`}
     </Badge>
   );
 }

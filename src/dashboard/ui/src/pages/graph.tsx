@@ -60,6 +60,7 @@ const STYLE: cytoscape.StylesheetJson = [
       'text-background-opacity': 0.9,
       'text-background-padding': '2px',
       'text-margin-y': -10,
+      'text-rotation': 'autorotate',
     },
   },
   ...(['degraded', 'failing', 'idle'] as const).map((h) => ({
@@ -133,73 +134,60 @@ function EdgeLine(props: { e: GraphEdgeView; other: GraphNodeView | undefined; d
   );
 }
 
+const HEALTH_HINT =
+  "Health follows Kiali's defaults: any 5xx or 10% 4xx is degraded; over 10% 5xx or 20% 4xx is failing.";
+
+/** One line under the toolbar, so the canvas keeps the full width of the page. */
 function Legend() {
+  const stroke = { fill: '#fff', stroke: '#6b7280', 'stroke-width': 2 } as const;
   return (
-    <aside class="side" data-testid="graph-side">
-      <h3>Legend</h3>
-      <ul class="legend">
-        <li>
-          <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
-            <circle cx="7" cy="7" r="5.5" fill="#fff" stroke="#2f9e44" stroke-width="2" />
-          </svg>{' '}
-          workload (app and version)
-        </li>
-        <li>
-          <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
-            <path
-              d="M7 1.8 12.6 12H1.4Z"
-              fill="#fff"
-              stroke="#2f9e44"
-              stroke-width="2"
-              stroke-linejoin="round"
-            />
-          </svg>{' '}
-          service
-        </li>
-        <li>
-          <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
-            <rect
-              x="1.5"
-              y="1.5"
-              width="11"
-              height="11"
-              rx="2.5"
-              fill="#fff"
-              stroke="#2f9e44"
-              stroke-width="2"
-            />
-          </svg>{' '}
-          app without a service of its own
-        </li>
-        <li>
-          <HealthDot health="healthy" /> healthy <HealthDot health="degraded" /> degraded{' '}
-          <HealthDot health="failing" /> failing
-        </li>
-        <li>
-          <HealthDot health="idle" /> no inbound traffic in the window
-        </li>
-        <li>
-          <span class="lock-sample" dangerouslySetInnerHTML={{ __html: LOCK_SVG }} /> mutual TLS
-        </li>
-      </ul>
-      <p class="hint">
-        Edge labels: requests per second · error rate · p99 latency. Click a node or an edge for details.
-      </p>
-      <p class="hint">
-        Health follows Kiali's defaults: any 5xx or 10% 4xx is degraded; over 10% 5xx or 20% 4xx is failing.
-      </p>
-    </aside>
+    <ul class="legend-strip" title={HEALTH_HINT}>
+      <li>
+        <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
+          <circle cx="7" cy="7" r="5.5" {...stroke} />
+        </svg>
+        workload
+      </li>
+      <li>
+        <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
+          <path d="M7 1.8 12.6 12H1.4Z" stroke-linejoin="round" {...stroke} />
+        </svg>
+        service
+      </li>
+      <li>
+        <svg class="shape" viewBox="0 0 14 14" aria-hidden="true">
+          <rect x="1.5" y="1.5" width="11" height="11" rx="2.5" {...stroke} />
+        </svg>
+        app
+      </li>
+      <li>
+        <HealthDot health="healthy" /> healthy
+      </li>
+      <li>
+        <HealthDot health="degraded" /> degraded
+      </li>
+      <li>
+        <HealthDot health="failing" /> failing
+      </li>
+      <li>
+        <HealthDot health="idle" /> no inbound traffic
+      </li>
+      <li>
+        <span class="lock-sample" dangerouslySetInnerHTML={{ __html: LOCK_SVG }} /> mTLS
+      </li>
+      <li class="hint">edges: rate · errors · p99</li>
+    </ul>
   );
 }
 
 function SidePanel(props: { graph: GraphResponse; selection: Selection; onClose: () => void }) {
   const { graph, selection } = props;
-  if (!selection) return <Legend />;
+  if (!selection) return null;
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   if (selection.type === 'node') {
     const n = byId.get(selection.id);
     // The selected element left the graph (no traffic in the window any more).
-    if (!n) return <Legend />;
+    if (!n) return null;
     const link = nodeLink(n);
     const inbound = graph.edges.filter((e) => e.target === n.id);
     const outbound = graph.edges.filter((e) => e.source === n.id);
@@ -256,7 +244,7 @@ function SidePanel(props: { graph: GraphResponse; selection: Selection; onClose:
     );
   }
   const e = graph.edges.find((x) => x.id === selection.id);
-  if (!e) return <Legend />;
+  if (!e) return null;
   const from = byId.get(e.source);
   const to = byId.get(e.target);
   const target = to?.kind === 'service' ? to.id.slice('service:'.length) : undefined;
@@ -456,6 +444,7 @@ export function GraphPage(props: { route: Route }) {
           Fit
         </button>
       </div>
+      <Legend />
       <div class="graph-wrap">
         <Card class="graph-card">
           {/* Notes float over the canvas: anything that moved the canvas would leave cytoscape's cached
@@ -476,8 +465,8 @@ export function GraphPage(props: { route: Route }) {
             <div ref={box} class="cy" />
             <div ref={overlay} class="locks" />
           </div>
+          {graph && <SidePanel graph={graph} selection={selection} onClose={() => setSelection(undefined)} />}
         </Card>
-        {graph && <SidePanel graph={graph} selection={selection} onClose={() => setSelection(undefined)} />}
       </div>
     </div>
   );
