@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,8 +14,9 @@ const skip = !existsSync(CHROMIUM)
     ? `the dashboard is not built (no ${DEFAULT_ASSETS_DIR}index.html): run npm run build`
     : false;
 
-/** Inspected by hand while developing: every test leaves a picture here. */
-const shots = mkdtempSync(join(tmpdir(), 'trellis-dashboard-'));
+/** Inspected by hand while developing: every test leaves a picture here, replaced by the next run. */
+const shots = join(tmpdir(), 'trellis-dashboard-screenshots');
+mkdirSync(shots, { recursive: true });
 
 interface GraphModel {
   by: string;

@@ -89,7 +89,7 @@ export function PodsPanel(props: { match: (p: ProxyStatus) => boolean; title?: s
                     return (
                       <tr key={p.id} data-pod={p.pod}>
                         <td>
-                          <code>{p.pod}</code>
+                          <code class="nowrap">{p.pod}</code>
                         </td>
                         <td>
                           {pod ? (
