@@ -69,12 +69,16 @@ describe('dashboard in Chromium', { skip }, () => {
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    // Chromium aborts requests in flight with ERR_NETWORK_CHANGED when interfaces come and go, which other
+    // test files do (network namespaces); the page retries those, and the assertions check that it recovered.
+    const networkChanged = (text: string) => text.includes('ERR_NETWORK_CHANGED');
     page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+      if (m.type() === 'error' && !networkChanged(m.text())) problems.push(`console error: ${m.text()}`);
     });
     page.on('requestfailed', (r) => {
       // The event stream is cut when the page navigates or closes; that is not a failure.
-      if (!r.url().endsWith('/api/v1/events')) problems.push(`request failed: ${r.url()}`);
+      if (r.url().endsWith('/api/v1/events') || networkChanged(r.failure()?.errorText ?? '')) return;
+      problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
     });
   });
 

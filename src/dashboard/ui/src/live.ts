@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import type { EventTopic } from '../../../controlplane/api/types.js';
+import { ApiError } from './api.js';
 
 export type LiveState = 'connecting' | 'live' | 'offline';
 type Listener = () => void;
@@ -84,7 +85,8 @@ export interface Resource<T> {
 
 /**
  * Loads once, then again whenever one of `topics` changes. Loads never overlap: a change during a load
- * schedules exactly one more. Keeps showing the last data while reloading and after a failed reload.
+ * schedules exactly one more. Keeps showing the last data while reloading and after a failed reload; a
+ * failure that may pass (network, 5xx) is retried after 1 s, 2 s, 4 s... up to 30 s.
  */
 export function useLive<T>(
   load: () => Promise<T>,
@@ -96,6 +98,8 @@ export function useLive<T>(
     let cancelled = false;
     let running = false;
     let again = false;
+    let failures = 0;
+    let retry: number | undefined;
     setState((s) => ({ ...s, loading: true }));
     const run = async () => {
       if (running) {
@@ -103,11 +107,18 @@ export function useLive<T>(
         return;
       }
       running = true;
+      window.clearTimeout(retry);
       try {
         const data = await load();
+        failures = 0;
         if (!cancelled) setState({ data, error: undefined, loading: false });
       } catch (e) {
-        if (!cancelled) setState((s) => ({ data: s.data, error: e as Error, loading: false }));
+        if (cancelled) return;
+        setState((s) => ({ data: s.data, error: e as Error, loading: false }));
+        // A dropped connection or a server error may pass; a 4xx (unknown trace, bad query) will not.
+        if (!(e instanceof ApiError) || e.status >= 500) {
+          retry = window.setTimeout(() => void run(), Math.min(30_000, 1000 * 2 ** failures++));
+        }
       } finally {
         running = false;
         if (again && !cancelled) {
@@ -120,6 +131,7 @@ export function useLive<T>(
     const off = live.on(topics, () => void run());
     return () => {
       cancelled = true;
+      window.clearTimeout(retry);
       off();
     };
     // The caller lists what the loader depends on.
