@@ -19,6 +19,8 @@ import { TrellisError } from '../shared/errors.js';
 import { type Logger, silentLogger } from '../shared/log.js';
 import { parseWorkloadId } from '../shared/spiffe.js';
 import { createEmbeddedTelemetry, type EmbeddedTelemetry } from '../telemetry/store/embedded.js';
+import { createApiServer, type EventTopic, Reply } from './api/index.js';
+import type { RuntimeView } from './api/views.js';
 import { CertificateService, caServerCredentials, MeshCa } from './ca/index.js';
 import { configDump, configz, syncz } from './debug.js';
 import { JwksCache, jwksUrisOf } from './jwks/jwks-cache.js';
@@ -31,6 +33,7 @@ import {
   type ProxyInfo,
   SnapshotCache,
 } from './server/index.js';
+import { configView, proxyView, RuntimeSlot } from './views.js';
 
 export interface ControlPlaneOptions {
   stateDir: string;
@@ -65,6 +68,9 @@ export interface ControlPlane {
   readonly addresses: { xds: string; xdsTls: string; api: string };
   readonly api: ApiRoutes;
   caRootPem(): string;
+  /** The local runtime registers its view here (pods, addresses, ingress) for /api/v1/status and the dashboard. */
+  setRuntime(view: RuntimeView | undefined): void;
+  notify(topic: EventTopic): void;
   issueWorkloadToken(opts: {
     namespace: string;
     serviceAccount: string;
@@ -161,12 +167,6 @@ async function applyInitialConfig(
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body, null, 2)}\n`;
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const logger = opts.logger ?? silentLogger;
   const hosts = opts.listen?.hosts && opts.listen.hosts.length > 0 ? opts.listen.hosts : ['127.0.0.1'];
@@ -203,6 +203,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     cache,
     index: () => state.index(),
     groupsInUse: () => ads?.groupsInUse() ?? new Set(),
+    revision: () => config.revision,
     debounceMs: opts.debounceMs ?? 100,
     maxDebounceMs: opts.maxDebounceMs ?? 1000,
     logger: logger.child('push'),
@@ -263,46 +264,42 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   );
   const xdsTlsPort = await bindAll(secure, hosts, opts.listen?.xdsTlsPort ?? 15012, caServerCredentials(ca));
 
-  // HTTP API and debug endpoints.
-  const routes = new Map<string, RouteHandler>();
-  const api: ApiRoutes = {
-    route: (method, path, handler) => routes.set(`${method.toUpperCase()} ${path}`, handler),
-  };
-  api.route('GET', '/debug/syncz', (_q, res) => sendJson(res, 200, syncz(ads)));
-  api.route('GET', '/debug/configz', (_q, res) => sendJson(res, 200, configz(config)));
-  api.route('GET', '/debug/config_dump', (_q, res, url) => {
-    const id = url.searchParams.get('proxyID') ?? '';
-    const dump = configDump(ads, cache, id);
-    if (!dump) sendJson(res, 404, { error: `no connected proxy matches proxyID "${id}"` });
-    else sendJson(res, 200, dump);
+  // HTTP API, dashboard and debug endpoints, one router.
+  const mesh0 = state.meshConfig();
+  const runtime = new RuntimeSlot(() => ({ mesh: 'standalone', addresses: {}, pods: [] }));
+  const apiServer = createApiServer({
+    config: configView({ config, ads, groupRevision: (g) => push.revisionOf(g) }),
+    proxies: proxyView(ads),
+    runtime,
+    telemetry,
+    rootNamespace: mesh0.rootNamespace,
+    telemetryTickMs: opts.scrapeIntervalMs ?? 5000,
+    logger: logger.child('api'),
   });
-  api.route('GET', '/metrics', (_q, res) => {
+  const router = apiServer.router;
+  router.get('/debug/syncz', () => syncz(ads));
+  router.get('/debug/configz', () => configz(config));
+  router.get('/debug/config_dump', ({ url }) => {
+    const id = url.searchParams.get('proxyID') ?? '';
+    return (
+      configDump(ads, cache, id) ??
+      new Reply(404, { error: { code: 'NOT_FOUND', message: `no connected proxy matches proxyID "${id}"` } })
+    );
+  });
+  router.raw('GET', '/metrics', ({ res }) => {
     const text = `${metrics.toPrometheus()}\n${certificates.metrics.prometheus()}\n`;
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
     res.end(text);
   });
-  api.route('GET', '/ready', (_q, res) => sendJson(res, 200, { ready: true }));
-  api.route('POST', '/v1/traces', (q, res) => telemetry.traces.otlpHandler(q, res));
-  api.route('POST', '/api/v2/spans', (q, res) => telemetry.traces.zipkinHandler(q, res));
-  const http: HttpServer = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://control-plane');
-    const handler = routes.get(`${req.method} ${url.pathname}`);
-    if (!handler) {
-      sendJson(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
-      return;
-    }
-    Promise.resolve(handler(req, res, url)).catch((e: unknown) => {
-      logger.error('API handler failed', { path: url.pathname, error: String(e) });
-      if (!res.headersSent) sendJson(res, 500, { error: String((e as Error)?.message ?? e) });
-      else res.destroy();
-    });
-  });
-  const httpServers: HttpServer[] = [http];
+  router.get('/ready', () => ({ ready: true }));
+  const api: ApiRoutes = {
+    route: (method, path, handler) => router.raw(method, path, ({ req, res, url }) => handler(req, res, url)),
+  };
+  const httpServers: HttpServer[] = [];
   let apiPort = opts.listen?.apiPort ?? 15014;
-  for (const [i, host] of hosts.entries()) {
-    const server =
-      i === 0 ? http : createServer(http.listeners('request')[0] as Parameters<typeof createServer>[1]);
-    if (i > 0) httpServers.push(server);
+  for (const host of hosts) {
+    const server = createServer(apiServer.handler);
+    httpServers.push(server);
     apiPort = await new Promise<number>((resolve, reject) => {
       server.once('error', (e) =>
         reject(new TrellisError('LISTEN_FAILED', `cannot listen on ${host}:${apiPort}: ${e.message}`)),
@@ -333,6 +330,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     api,
     caRootPem: () => ca.trustBundle.pem,
     issueWorkloadToken: (o) => ca.tokenIssuer.issue({ ...o, podUid: o.podUid ?? o.podName }),
+    setRuntime: (view) => runtime.set(view),
+    notify: (topic) => apiServer.notify(topic),
     async stop() {
       jwks.close();
       push.close();

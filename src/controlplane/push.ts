@@ -36,6 +36,8 @@ export interface PushControllerOptions {
   index: () => MeshIndex;
   /** The groups that still have connected proxies. */
   groupsInUse: () => Set<string>;
+  /** The config store revision the current index reflects (recorded per group: "applied to N proxies"). */
+  revision?: () => number;
   debounceMs?: number;
   maxDebounceMs?: number;
   clock?: Clock;
@@ -60,6 +62,7 @@ export class PushController {
   /** One representative proxy per group: every member gets the same config by construction of the key. */
   readonly #groups = new Map<string, MeshProxy>();
   readonly #debouncer: Debouncer<PushEvent>;
+  readonly #revisions = new Map<string, number>();
   #pushes = 0;
 
   constructor(opts: PushControllerOptions) {
@@ -91,8 +94,15 @@ export class PushController {
   ensureSnapshot = async (info: ProxyInfo, group: string): Promise<void> => {
     const proxy = this.#groups.get(group) ?? proxyFromNode(info.node);
     this.#groups.set(group, proxy);
+    const revision = this.#opts.revision?.() ?? 0;
     this.#opts.cache.setSnapshot(group, snapshotOf(generateForProxy(this.#opts.index(), proxy)));
+    this.#revisions.set(group, revision);
   };
+
+  /** The config revision a group's current snapshot was computed from. */
+  revisionOf(group: string): number | undefined {
+    return this.#revisions.get(group);
+  }
 
   /** The proxy a group stands for (for debug pages and config_dump). */
   proxyOf(group: string): MeshProxy | undefined {
@@ -116,6 +126,7 @@ export class PushController {
   #push(batch: DebounceBatch<PushEvent>): void {
     const started = this.#clock.monotonic();
     const kind: ChangeKind = batch.events.some((e) => e.kind === 'full') ? 'full' : 'endpoints';
+    const revision = this.#opts.revision?.() ?? 0;
     const index = this.#opts.index();
     const inUse = this.#opts.groupsInUse();
     let groups = 0;
@@ -123,6 +134,7 @@ export class PushController {
       if (!inUse.has(group)) {
         // Nobody of this group is connected: drop it; a reconnect recomputes it from scratch.
         this.#groups.delete(group);
+        this.#revisions.delete(group);
         this.#opts.cache.clearSnapshot(group);
         continue;
       }
@@ -136,6 +148,7 @@ export class PushController {
               )
             : snapshotOf(generateForProxy(index, proxy));
         this.#opts.cache.setSnapshot(group, snapshot, { queuedAt: batch.firstAt });
+        this.#revisions.set(group, revision);
         groups++;
       } catch (e) {
         // One proxy's translation failing must not stop the others; it keeps its last snapshot.
