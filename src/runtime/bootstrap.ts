@@ -70,12 +70,21 @@ function baseMetadata(id: ProxyIdentity): Record<string, unknown> {
     INSTANCE_IPS: id.ip,
     CLUSTER_ID: 'Kubernetes',
     MESH_ID: 'cluster.local',
-    POD_PORTS: JSON.stringify(id.containerPorts.map((p) => (p.name ? { containerPort: p.containerPort, name: p.name } : { containerPort: p.containerPort }))),
+    POD_PORTS: JSON.stringify(
+      id.containerPorts.map((p) =>
+        p.name ? { containerPort: p.containerPort, name: p.name } : { containerPort: p.containerPort },
+      ),
+    ),
     APP_CONTAINERS: id.appContainers.join(','),
   };
 }
 
-function common(o: BootstrapOptions, nodeType: 'sidecar' | 'router', metadata: Record<string, unknown>, bindAddress: string): SidecarBootstrap {
+function common(
+  o: BootstrapOptions,
+  nodeType: 'sidecar' | 'router',
+  metadata: Record<string, unknown>,
+  bindAddress: string,
+): SidecarBootstrap {
   const id = o.identity;
   const suffix = o.domainSuffix ?? 'cluster.local';
   const app = id.labels.app ?? id.workloadName;
@@ -89,7 +98,11 @@ function common(o: BootstrapOptions, nodeType: 'sidecar' | 'router', metadata: R
     xds: { address: o.xdsAddress, tls: true, caCertificateFile: o.caCertificateFile },
     ca: { address: o.xdsAddress, tokenFile: o.tokenFile },
     admin: { address: '127.0.0.1', port: SIDECAR_PORTS.admin, socketPath: o.adminSocketPath },
-    ports: { stats: SIDECAR_PORTS.stats, mergedMetrics: SIDECAR_PORTS.mergedMetrics, readiness: SIDECAR_PORTS.readiness },
+    ports: {
+      stats: SIDECAR_PORTS.stats,
+      mergedMetrics: SIDECAR_PORTS.mergedMetrics,
+      readiness: SIDECAR_PORTS.readiness,
+    },
     bindAddress,
     drainTimeoutMs: o.drainTimeoutMs,
   };

@@ -43,7 +43,10 @@ export function cidrSize(c: Cidr): number {
 /** The nth host address, counting from 1 (the first after the network address). */
 export function nthAddress(c: Cidr, n: number): string {
   if (n < 1 || n > cidrSize(c)) {
-    throw new TrellisError('CIDR_EXHAUSTED', `${c.text} has no address number ${n} (it holds ${cidrSize(c)})`);
+    throw new TrellisError(
+      'CIDR_EXHAUSTED',
+      `${c.text} has no address number ${n} (it holds ${cidrSize(c)})`,
+    );
   }
   return numberToIp(c.base + n);
 }
@@ -62,13 +65,17 @@ export function overlappingRoutes(c: Cidr, ipRouteOutput: string): string[] {
   for (const line of ipRouteOutput.split('\n')) {
     const words = line.trim().split(/\s+/);
     let dst = words[0] ?? '';
-    if (['unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit', 'multicast'].includes(dst)) {
+    if (
+      ['unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit', 'multicast'].includes(dst)
+    ) {
       dst = words[1] ?? '';
     }
     if (!dst || dst === 'default' || !/^\d/.test(dst)) continue;
     let route: Cidr;
     try {
-      route = dst.includes('/') ? parseCidrLoose(dst) : { base: ipToNumber(dst), prefixLen: 32, text: `${dst}/32` };
+      route = dst.includes('/')
+        ? parseCidrLoose(dst)
+        : { base: ipToNumber(dst), prefixLen: 32, text: `${dst}/32` };
     } catch {
       continue;
     }

@@ -1,8 +1,8 @@
 // The seam to the control plane embedded in the mesh daemon (docs/runtime-contract.md §1), loaded by module path
 // so that tests can run the daemon against a stand-in that keeps the same contract.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { KubeService, MeshConfig, Resource, ResourceRef } from '../api/types/index.js';
 import type { Workload } from '../registry/model.js';
@@ -68,7 +68,12 @@ export interface ControlPlane {
   };
   addresses: { xds: string; xdsTls: string; api: string };
   caRootPem(): string;
-  issueWorkloadToken(o: { namespace: string; serviceAccount: string; podName: string; podUid: string }): string | Promise<string>;
+  issueWorkloadToken(o: {
+    namespace: string;
+    serviceAccount: string;
+    podName: string;
+    podUid: string;
+  }): string | Promise<string>;
   config: ControlPlaneConfig;
   api: ControlPlaneApi;
   stop(): Promise<void>;
@@ -77,12 +82,19 @@ export interface ControlPlane {
 export type StartControlPlane = (o: ControlPlaneOptions) => Promise<ControlPlane>;
 
 /** The real control plane, compiled beside this file. */
-export const DEFAULT_CONTROL_PLANE_MODULE = fileURLToPath(new URL('../controlplane/main.js', import.meta.url));
+export const DEFAULT_CONTROL_PLANE_MODULE = fileURLToPath(
+  new URL('../controlplane/main.js', import.meta.url),
+);
 
 /** Imports `startControlPlane` from `modulePath` (default: src/controlplane/main.ts of this build). */
-export async function loadControlPlane(modulePath = DEFAULT_CONTROL_PLANE_MODULE): Promise<StartControlPlane> {
+export async function loadControlPlane(
+  modulePath = DEFAULT_CONTROL_PLANE_MODULE,
+): Promise<StartControlPlane> {
   if (!existsSync(modulePath)) {
-    throw new TrellisError('NO_CONTROL_PLANE', `the control plane is not part of this build (${modulePath} is missing); build a checkout that has src/controlplane/main.ts`);
+    throw new TrellisError(
+      'NO_CONTROL_PLANE',
+      `the control plane is not part of this build (${modulePath} is missing); build a checkout that has src/controlplane/main.ts`,
+    );
   }
   const mod = (await import(pathToFileURL(modulePath).href)) as { startControlPlane?: StartControlPlane };
   if (typeof mod.startControlPlane !== 'function') {

@@ -44,7 +44,11 @@ export function runtimeVariables(v: RuntimeVars): Record<string, string> {
 }
 
 /** Values from `fieldRef` that a pod can know about itself. */
-function fieldValue(path: string, vars: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): string | undefined {
+function fieldValue(
+  path: string,
+  vars: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>,
+): string | undefined {
   switch (path) {
     case 'metadata.name':
       return vars.POD_NAME;
@@ -74,7 +78,11 @@ export interface ContainerEnvOptions {
  */
 export function containerEnv(o: ContainerEnvOptions): Record<string, string> {
   const env: Record<string, string> = {
-    PATH: [join(o.runtime.TRELLIS_HOME ?? '', 'examples/tools/bin'), dirname(process.execPath), o.hostPath].join(delimiter),
+    PATH: [
+      join(o.runtime.TRELLIS_HOME ?? '', 'examples/tools/bin'),
+      dirname(process.execPath),
+      o.hostPath,
+    ].join(delimiter),
     HOME: process.env.HOME ?? '/',
     ...o.runtime,
   };

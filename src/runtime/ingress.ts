@@ -34,10 +34,14 @@ export function ingressGateways(gateways: readonly Resource[]): Resource[] {
  * is unprivileged and get 18000 + port otherwise (80 → 18080), so no root is needed to bind them.
  */
 export function ingressPortMap(gateways: readonly Resource[], ingressPort: number): Record<string, string> {
-  const servers = gateways.flatMap((g) => ((g.spec as { servers?: GatewayServer[] }).servers ?? []));
-  const ports = [...new Set(servers.map((s) => s.port?.number).filter((n): n is number => typeof n === 'number'))].sort((a, b) => a - b);
+  const servers = gateways.flatMap((g) => (g.spec as { servers?: GatewayServer[] }).servers ?? []);
+  const ports = [
+    ...new Set(servers.map((s) => s.port?.number).filter((n): n is number => typeof n === 'number')),
+  ].sort((a, b) => a - b);
   if (ports.length === 0) return {};
-  const http = servers.filter((s) => /^(HTTP|HTTP2|GRPC)$/i.test(s.port?.protocol ?? '')).map((s) => s.port!.number!);
+  const http = servers
+    .filter((s) => /^(HTTP|HTTP2|GRPC)$/i.test(s.port?.protocol ?? ''))
+    .map((s) => s.port!.number!);
   const main =
     ports.find((p) => p === ingressPort) ??
     ports.find((p) => p === 80) ??
@@ -131,7 +135,13 @@ export class IngressGateway {
   #watch(): void {
     this.#readiness?.stop();
     this.#readiness = new ReadinessLoop({
-      check: () => httpCheck({ host: this.#o.address, port: SIDECAR_PORTS.readiness, path: '/healthz/ready', timeoutMs: 1000 }),
+      check: () =>
+        httpCheck({
+          host: this.#o.address,
+          port: SIDECAR_PORTS.readiness,
+          path: '/healthz/ready',
+          timeoutMs: 1000,
+        }),
       probe: { periodSeconds: 5, failureThreshold: 2 },
       clock: this.#o.clock,
       startupIntervalMs: 100,
@@ -158,7 +168,15 @@ export class IngressGateway {
     };
   }
 
-  status(): { ready: boolean; portMap: Record<string, string>; pid?: number; restarts: number; admin: string; stats: string; log: string } {
+  status(): {
+    ready: boolean;
+    portMap: Record<string, string>;
+    pid?: number;
+    restarts: number;
+    admin: string;
+    stats: string;
+    log: string;
+  } {
     return {
       ready: this.#ready,
       portMap: this.#o.portMap,

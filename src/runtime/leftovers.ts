@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { bridgeName, cleanupMeshNetwork } from './network/netns.js';
 import { removeForwardRules } from './networking.js';
-import { proxyFilesRoot, type MeshPaths } from './state-dir.js';
+import { isProcessAlive, type MeshPaths, proxyFilesRoot, readPid } from './state-dir.js';
 
 /** Pids whose environment carries `TRELLIS_PROCESS_TAG=<tag>` (every process a daemon starts has it). */
 export function taggedProcesses(tag: string): number[] {
@@ -39,6 +39,7 @@ export function killTaggedProcesses(tag: string): number[] {
   return pids;
 }
 
+/** Call only when no daemon of this mesh runs. */
 export async function cleanupLeftovers(paths: MeshPaths, opts: { network: boolean }): Promise<string[]> {
   const removed = killTaggedProcesses(paths.processTag).map((pid) => `process ${pid}`);
   if (opts.network) {
@@ -50,5 +51,8 @@ export async function cleanupLeftovers(paths: MeshPaths, opts: { network: boolea
     rmSync(proxyRoot, { recursive: true, force: true });
   }
   rmSync(paths.statusFile, { force: true });
+  const pid = readPid(paths);
+  if (pid !== undefined && pid !== process.pid && !isProcessAlive(pid))
+    rmSync(paths.pidFile, { force: true });
   return removed;
 }

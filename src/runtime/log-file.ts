@@ -1,6 +1,15 @@
 // A log file per pod and container, rotated by size (`app.log`, `app.log.1`, ... like kubelet's rotation).
 
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface RotatingLogOptions {

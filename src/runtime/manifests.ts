@@ -81,7 +81,12 @@ export function loadManifestText(text: string, file: string, baseDir = dirname(r
   };
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) out.messages.push({ severity: 'error', message: `YAML: ${e.message.split('\n')[0]}`, position: at(e.pos[0]) });
+      for (const e of doc.errors)
+        out.messages.push({
+          severity: 'error',
+          message: `YAML: ${e.message.split('\n')[0]}`,
+          position: at(e.pos[0]),
+        });
       continue;
     }
     const value: unknown = doc.toJS();
@@ -99,14 +104,24 @@ export function loadManifestText(text: string, file: string, baseDir = dirname(r
     }
     for (const item of items) {
       if (!isRecord(item.value)) {
-        out.messages.push({ severity: 'error', message: 'a document must be a mapping with apiVersion, kind and metadata', position: item.position });
+        out.messages.push({
+          severity: 'error',
+          message: 'a document must be a mapping with apiVersion, kind and metadata',
+          position: item.position,
+        });
         continue;
       }
-      const missing = ['apiVersion', 'kind'].filter((k) => typeof (item.value as Record<string, unknown>)[k] !== 'string');
+      const missing = ['apiVersion', 'kind'].filter(
+        (k) => typeof (item.value as Record<string, unknown>)[k] !== 'string',
+      );
       const meta = item.value.metadata;
       if (!isRecord(meta) || typeof meta.name !== 'string' || meta.name === '') missing.push('metadata.name');
       if (missing.length > 0) {
-        out.messages.push({ severity: 'error', message: `missing ${missing.join(', ')}`, position: item.position });
+        out.messages.push({
+          severity: 'error',
+          message: `missing ${missing.join(', ')}`,
+          position: item.position,
+        });
         continue;
       }
       out.manifests.push({ resource: normalize(item.value), position: item.position, baseDir });
@@ -126,7 +141,11 @@ export function loadManifests(dirOrFiles: string | readonly string[]): ManifestL
     try {
       listFiles(resolve(p), files);
     } catch (e) {
-      out.messages.push({ severity: 'error', message: `cannot read ${p}: ${(e as Error).message}`, position: { file: p, line: 0, col: 0 } });
+      out.messages.push({
+        severity: 'error',
+        message: `cannot read ${p}: ${(e as Error).message}`,
+        position: { file: p, line: 0, col: 0 },
+      });
     }
   }
   for (const file of files) {
@@ -134,7 +153,11 @@ export function loadManifests(dirOrFiles: string | readonly string[]): ManifestL
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      out.messages.push({ severity: 'error', message: `cannot read ${file}: ${(e as Error).message}`, position: { file, line: 0, col: 0 } });
+      out.messages.push({
+        severity: 'error',
+        message: `cannot read ${file}: ${(e as Error).message}`,
+        position: { file, line: 0, col: 0 },
+      });
       continue;
     }
     const one = loadManifestText(text, file);

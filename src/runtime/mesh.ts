@@ -8,18 +8,24 @@ import type { Resource, ResourceRef } from '../api/types/meta.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { errorMessage, TrellisError } from '../shared/errors.js';
 import { type Logger, silentLogger } from '../shared/log.js';
-import { nthAddress, parseCidr, cidrSize, ipToNumber, overlaps } from './cidr.js';
-import type { ControlPlane, ConfigChangeMessage, StartControlPlane } from './control-plane.js';
+import { cidrSize, ipToNumber, nthAddress, overlaps, parseCidr } from './cidr.js';
+import type { ConfigChangeMessage, ControlPlane, StartControlPlane } from './control-plane.js';
 import { searchDomains, serviceHostsEntries } from './hosts.js';
-import { IngressGateway, ingressGateways, ingressPortMap, INGRESS_NAME } from './ingress.js';
+import { INGRESS_NAME, IngressGateway, ingressGateways, ingressPortMap } from './ingress.js';
 import { isRuntimeKind } from './kinds.js';
 import { cleanupLeftovers, killTaggedProcesses } from './leftovers.js';
 import { claimLoopbackSlot, releaseLoopbackSlot } from './loopback-slot.js';
-import { hasManifestErrors, type LoadedManifest, loadManifests, type ManifestMessage, formatManifestMessage } from './manifests.js';
+import {
+  formatManifestMessage,
+  hasManifestErrors,
+  type LoadedManifest,
+  loadManifests,
+  type ManifestMessage,
+} from './manifests.js';
 import { chooseMode, type RequestedMode } from './mode.js';
 import { HostNetworking, type MeshNetworking, NetnsNetworking, type NetworkMode } from './networking.js';
 import { Pod, type PodEnvironment, type PodStatus } from './pod.js';
-import { podPlans, type PodPlan } from './pod-spec.js';
+import { type PodPlan, podPlans } from './pod-spec.js';
 import { RuntimeStore, runtimeRef, type StoredResource } from './runtime-store.js';
 import { claimMesh, type MeshPaths, proxyFilesRoot, releaseMesh, writeFileAtomic } from './state-dir.js';
 import { DEFAULT_RESTART_BACKOFF, type RestartBackoff } from './supervised-process.js';
@@ -95,7 +101,11 @@ function pickFreePort(): Promise<number> {
 }
 
 function toChangeMessages(messages: readonly ManifestMessage[]): ConfigChangeMessage[] {
-  return messages.map((m) => ({ severity: m.severity, message: formatManifestMessage(m), ...(m.position ? { position: m.position } : {}) }));
+  return messages.map((m) => ({
+    severity: m.severity,
+    message: formatManifestMessage(m),
+    ...(m.position ? { position: m.position } : {}),
+  }));
 }
 
 export class Mesh {
@@ -168,18 +178,31 @@ export class Mesh {
     this.#modeReason = reason;
     if (stale) {
       const removed = await cleanupLeftovers(this.paths, { network: mode === 'netns' });
-      if (removed.length > 0) this.#progress({ stage: 'cleanup', text: `cleaned up after a mesh that did not stop: ${removed.join(', ')}` });
+      if (removed.length > 0)
+        this.#progress({
+          stage: 'cleanup',
+          text: `cleaned up after a mesh that did not stop: ${removed.join(', ')}`,
+        });
     }
     const load = loadManifests(o.manifests);
-    const messages = [...load.messages, ...validateRuntimeManifests(load.manifests.filter((m) => isRuntimeKind(m.resource.kind)))];
+    const messages = [
+      ...load.messages,
+      ...validateRuntimeManifests(load.manifests.filter((m) => isRuntimeKind(m.resource.kind))),
+    ];
     if (hasManifestErrors(messages)) {
-      throw new TrellisError('INVALID_MANIFESTS', `the manifests are invalid:\n${messages.map(formatManifestMessage).join('\n')}`);
+      throw new TrellisError(
+        'INVALID_MANIFESTS',
+        `the manifests are invalid:\n${messages.map(formatManifestMessage).join('\n')}`,
+      );
     }
     this.#slot = claimLoopbackSlot();
     const podCidr = o.podCidr ?? DEFAULT_POD_CIDR;
     const serviceCidr = o.serviceCidr ?? DEFAULT_SERVICE_CIDR;
     if (overlaps(parseCidr(podCidr), parseCidr(serviceCidr))) {
-      throw new TrellisError('CIDR_OVERLAP', `the pod CIDR ${podCidr} overlaps the service CIDR ${serviceCidr}`);
+      throw new TrellisError(
+        'CIDR_OVERLAP',
+        `the pod CIDR ${podCidr} overlaps the service CIDR ${serviceCidr}`,
+      );
     }
     this.#networking =
       mode === 'netns'
@@ -199,12 +222,20 @@ export class Mesh {
     });
     this.#cp = cp;
     writeFileAtomic(this.#caRootFile, cp.caRootPem());
-    this.#progress({ stage: 'control-plane', text: `control plane up: xDS ${cp.addresses.xdsTls}, API http://${cp.addresses.api}` });
+    this.#progress({
+      stage: 'control-plane',
+      text: `control plane up: xDS ${cp.addresses.xdsTls}, API http://${cp.addresses.api}`,
+    });
 
     this.#store = new RuntimeStore(this.paths.resourcesFile);
     const initial = load.manifests.filter((m) => isRuntimeKind(m.resource.kind));
     this.#store.apply(this.#withVips(initial.map((m) => ({ resource: m.resource, baseDir: m.baseDir }))));
-    this.#ingressPort = o.ingressPort === undefined ? DEFAULT_INGRESS_PORT : o.ingressPort === 0 ? await pickFreePort() : o.ingressPort;
+    this.#ingressPort =
+      o.ingressPort === undefined
+        ? DEFAULT_INGRESS_PORT
+        : o.ingressPort === 0
+          ? await pickFreePort()
+          : o.ingressPort;
     this.#unwatchConfig = cp.config.watch((e) => {
       if (e.resource.kind === 'Gateway') void this.#queueReconcile();
     });
@@ -265,8 +296,11 @@ export class Mesh {
         return false;
       }
     };
-    const used = new Set(this.#store!.list({ kind: 'Service' }).map((i) => (i.resource as KubeService).spec.clusterIP));
-    for (const i of items) if (i.resource.kind === 'Service') used.add((i.resource as KubeService).spec?.clusterIP);
+    const used = new Set(
+      this.#store!.list({ kind: 'Service' }).map((i) => (i.resource as KubeService).spec.clusterIP),
+    );
+    for (const i of items)
+      if (i.resource.kind === 'Service') used.add((i.resource as KubeService).spec?.clusterIP);
     let next = 1;
     return items.map((item) => {
       if (item.resource.kind !== 'Service') return item;
@@ -292,7 +326,7 @@ export class Mesh {
     return {
       networking: this.#networking!,
       logsDir: (key) => join(this.paths.podDir(key), 'logs'),
-      proxyDir: (key) => join(this.#proxyRoot, key),
+      proxyDir: (key) => join(this.#proxyRoot, key, 'proxy'),
       caRootFile: this.#caRootFile,
       xdsAddress: this.#xdsAddress,
       issueToken: async (o) => cp.issueWorkloadToken(o),
@@ -300,7 +334,10 @@ export class Mesh {
       searchDomains: (ns) => searchDomains(ns),
       configMaps: (ns) =>
         new Map(
-          this.#store!.list({ kind: 'ConfigMap', namespace: ns }).map((i) => [i.resource.metadata.name, (i.resource as ConfigMap).spec.data ?? {}]),
+          this.#store!.list({ kind: 'ConfigMap', namespace: ns }).map((i) => [
+            i.resource.metadata.name,
+            (i.resource as ConfigMap).spec.data ?? {},
+          ]),
         ),
       sidecarCommand: this.#o.sidecarCommand,
       trellisHome: this.#o.trellisHome,
@@ -346,11 +383,16 @@ export class Mesh {
     }
     if (want && !this.#ingress) {
       const cp = this.controlPlane;
-      const token = await cp.issueWorkloadToken({ namespace: 'istio-system', serviceAccount: `${INGRESS_NAME}-service-account`, podName: `${INGRESS_NAME}-0`, podUid: `${this.paths.processTag}-ingress` });
+      const token = await cp.issueWorkloadToken({
+        namespace: 'istio-system',
+        serviceAccount: `${INGRESS_NAME}-service-account`,
+        podName: `${INGRESS_NAME}-0`,
+        podUid: `${this.paths.processTag}-ingress`,
+      });
       this.#ingress = new IngressGateway({
         address: this.#networking!.gatewayAddress,
         portMap,
-        dir: join(this.#proxyRoot, `istio-system.${INGRESS_NAME}`),
+        dir: join(this.#proxyRoot, `istio-system.${INGRESS_NAME}-0`, 'proxy'),
         logFile: join(this.paths.podDir(`istio-system.${INGRESS_NAME}-0`), 'logs', 'istio-proxy.log'),
         xdsAddress: `127.0.0.1:${cp.addresses.xdsTls.split(':').pop()}`,
         caRootFile: this.#caRootFile,
@@ -374,7 +416,11 @@ export class Mesh {
     const pods = manifests.filter((m) => m.resource.kind === 'Pod');
     const other = manifests.filter((m) => !isRuntimeKind(m.resource.kind) && m.resource.kind !== 'Pod');
     const refused: ManifestMessage[] = [
-      ...pods.map((m) => ({ severity: 'error' as const, message: `Pod ${m.resource.metadata.name}: pods are made from Deployments; apply a Deployment instead`, position: m.position })),
+      ...pods.map((m) => ({
+        severity: 'error' as const,
+        message: `Pod ${m.resource.metadata.name}: pods are made from Deployments; apply a Deployment instead`,
+        position: m.position,
+      })),
       ...validateRuntimeManifests(runtime),
     ];
     if (hasManifestErrors(refused)) return { ok: false, messages: toChangeMessages(refused), changes: [] };
@@ -388,11 +434,18 @@ export class Mesh {
       for (const m of other) {
         const ref = runtimeRef(m.resource);
         const t = changed.get(key(ref));
-        changes.push({ action: t === 'added' ? 'created' : t === 'modified' ? 'configured' : 'unchanged', ref });
+        changes.push({
+          action: t === 'added' ? 'created' : t === 'modified' ? 'configured' : 'unchanged',
+          ref,
+        });
       }
     }
     if (runtime.length > 0) {
-      changes.push(...this.#store!.apply(this.#withVips(runtime.map((m) => ({ resource: m.resource, baseDir: m.baseDir })))));
+      changes.push(
+        ...this.#store!.apply(
+          this.#withVips(runtime.map((m) => ({ resource: m.resource, baseDir: m.baseDir }))),
+        ),
+      );
       await this.#queueReconcile();
     }
     return { ok: true, messages, changes };
@@ -403,7 +456,14 @@ export class Mesh {
     const other = refs.filter((r) => !isRuntimeKind(r.kind));
     const missing = runtime.filter((r) => !this.#store!.has(r));
     if (missing.length > 0) {
-      return { ok: false, messages: missing.map((r) => ({ severity: 'error', message: `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} not found` })), changes: [] };
+      return {
+        ok: false,
+        messages: missing.map((r) => ({
+          severity: 'error',
+          message: `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} not found`,
+        })),
+        changes: [],
+      };
     }
     const messages: ConfigChangeMessage[] = [];
     const changes: ApplyOutcome['changes'] = [];
@@ -422,7 +482,8 @@ export class Mesh {
 
   /** Resources of one kind (runtime kinds from the runtime's store, Istio kinds from the control plane's). */
   list(kind: string, namespace?: string): Resource[] {
-    if (isRuntimeKind(kind)) return this.#store!.list({ kind, ...(namespace ? { namespace } : {}) }).map((i) => i.resource);
+    if (isRuntimeKind(kind))
+      return this.#store!.list({ kind, ...(namespace ? { namespace } : {}) }).map((i) => i.resource);
     return [...this.controlPlane.config.list({ kind, ...(namespace ? { namespace } : {}) })];
   }
 
@@ -452,7 +513,12 @@ export class Mesh {
     }
     const { ready, total } = this.#readiness();
     if (this.#phase === 'running') {
-      this.#progress({ stage: 'pods', text: `pods ready: ${ready} of ${total}${this.#ingress ? `, ingress gateway ${this.#ingress.ready ? 'ready' : 'starting'}` : ''}`, readyPods: ready, totalPods: total });
+      this.#progress({
+        stage: 'pods',
+        text: `pods ready: ${ready} of ${total}${this.#ingress ? `, ingress gateway ${this.#ingress.ready ? 'ready' : 'starting'}` : ''}`,
+        readyPods: ready,
+        totalPods: total,
+      });
     }
     if (this.#phase === 'running' && this.allReady()) {
       for (const w of this.#waiters.splice(0)) w.resolve();
@@ -487,7 +553,12 @@ export class Mesh {
       };
       const timer = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-        reject(new TrellisError('MESH_NOT_READY', `not ready after ${Math.round(timeoutMs / 1000)} s: ${this.unreadySummary()}`));
+        reject(
+          new TrellisError(
+            'MESH_NOT_READY',
+            `not ready after ${Math.round(timeoutMs / 1000)} s: ${this.unreadySummary()}`,
+          ),
+        );
       }, timeoutMs);
       this.#waiters.push(waiter);
     });
@@ -500,7 +571,8 @@ export class Mesh {
         const s = p.status();
         return `${s.namespace}/${s.name} (${s.message ?? s.phase}; logs in ${join(this.paths.podDir(p.plan.key), 'logs')})`;
       });
-    if (this.#ingress && !this.#ingress.ready) parts.push(`ingress gateway (logs in ${this.#ingress.status().log})`);
+    if (this.#ingress && !this.#ingress.ready)
+      parts.push(`ingress gateway (logs in ${this.#ingress.status().log})`);
     return parts.join('; ') || 'nothing is pending';
   }
 
@@ -516,15 +588,21 @@ export class Mesh {
     if (exact.length > 0) return exact.find((p) => p.plan.namespace === 'default') ?? exact[0];
     const m = /^(?:deploy|deployment|deployments)(?:\.apps)?\/(.+)$/.exec(name);
     const deployment = m ? m[1] : name;
-    const owned = all.filter((p) => p.plan.deployment === deployment && inNs(p)).sort((a, b) => a.plan.replica - b.plan.replica);
+    const owned = all
+      .filter((p) => p.plan.deployment === deployment && inNs(p))
+      .sort((a, b) => a.plan.replica - b.plan.replica);
     return owned.find((p) => p.ready) ?? owned[0];
   }
 
   status(): MeshStatus {
     const cp = this.#cp;
-    const addresses: Record<string, string> = cp ? { xds: cp.addresses.xds, xdsTls: cp.addresses.xdsTls, api: cp.addresses.api } : {};
+    const addresses: Record<string, string> = cp
+      ? { xds: cp.addresses.xds, xdsTls: cp.addresses.xdsTls, api: cp.addresses.api }
+      : {};
     const ingress = this.#ingress?.status();
-    const mainPort = ingress ? Object.values(ingress.portMap).find((p) => p === String(this.#ingressPort)) : undefined;
+    const mainPort = ingress
+      ? Object.values(ingress.portMap).find((p) => p === String(this.#ingressPort))
+      : undefined;
     if (mainPort) addresses.ingress = `127.0.0.1:${mainPort}`;
     return {
       mesh: this.paths.name,
@@ -556,8 +634,12 @@ export class Mesh {
 
   async #stop(): Promise<void> {
     this.#phase = 'stopping';
-    this.#progress({ stage: 'stopping', text: 'stopping: apps first, then sidecars, then the control plane' });
-    for (const w of this.#waiters.splice(0)) w.reject(new TrellisError('MESH_STOPPING', 'the mesh is stopping'));
+    this.#progress({
+      stage: 'stopping',
+      text: 'stopping: apps first, then sidecars, then the control plane',
+    });
+    for (const w of this.#waiters.splice(0))
+      w.reject(new TrellisError('MESH_STOPPING', 'the mesh is stopping'));
     this.#unwatchConfig?.();
     await this.#reconciling.catch(() => undefined);
     const pods = [...this.#pods.values(), ...this.#terminating];
@@ -573,12 +655,16 @@ export class Mesh {
     const stray = killTaggedProcesses(this.paths.processTag);
     if (stray.length > 0) this.#log.warn('killed processes left by apps', { pids: stray });
     const removed = (await this.#networking?.teardown()) ?? [];
-    if (this.#proxyRoot.startsWith('/run/trellis/')) rmSync(this.#proxyRoot, { recursive: true, force: true });
+    if (this.#proxyRoot.startsWith('/run/trellis/'))
+      rmSync(this.#proxyRoot, { recursive: true, force: true });
     if (this.#slot !== undefined) releaseLoopbackSlot(this.#slot);
     this.#phase = 'stopped';
     rmSync(this.paths.statusFile, { force: true });
     releaseMesh(this.paths);
-    this.#progress({ stage: 'stopped', text: `stopped${removed.length > 0 ? `; removed ${removed.join(', ')}` : ''}` });
+    this.#progress({
+      stage: 'stopped',
+      text: `stopped${removed.length > 0 ? `; removed ${removed.join(', ')}` : ''}`,
+    });
     for (const l of this.#listeners) l();
   }
 }

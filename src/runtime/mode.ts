@@ -20,7 +20,8 @@ export async function chooseMode(requested: RequestedMode): Promise<{ mode: Netw
   if (requested === 'host') return { mode: 'host', reason: 'host mode requested' };
   const why = await netnsUnavailable();
   if (requested === 'netns') {
-    if (why) throw new TrellisError('NETNS_UNAVAILABLE', `netns mode is unavailable: ${why}; use --mode host`);
+    if (why)
+      throw new TrellisError('NETNS_UNAVAILABLE', `netns mode is unavailable: ${why}; use --mode host`);
     return { mode: 'netns', reason: 'netns mode requested' };
   }
   return why

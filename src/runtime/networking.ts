@@ -4,7 +4,14 @@ import { TrellisError } from '../shared/errors.js';
 import { type Cidr, cidrSize, nthAddress, overlappingRoutes, overlaps, parseCidr } from './cidr.js';
 import { run } from './network/exec.js';
 import { ISTIO_CAPTURE_DEFAULTS } from './network/iptables.js';
-import { bridgeName, cleanupMeshNetwork, createBridge, type HostsEntry, type MeshNetwork, PodNetwork } from './network/netns.js';
+import {
+  bridgeName,
+  cleanupMeshNetwork,
+  createBridge,
+  type HostsEntry,
+  type MeshNetwork,
+  PodNetwork,
+} from './network/netns.js';
 
 export type NetworkMode = 'netns' | 'host';
 
@@ -64,7 +71,8 @@ class IndexPool {
   take(what: string): number {
     const reused = this.#free.shift();
     if (reused !== undefined) return reused;
-    if (this.#next > this.#max) throw new TrellisError('ADDRESSES_EXHAUSTED', `no address left for another pod in ${what}`);
+    if (this.#next > this.#max)
+      throw new TrellisError('ADDRESSES_EXHAUSTED', `no address left for another pod in ${what}`);
     return this.#next++;
   }
 
@@ -98,7 +106,10 @@ export class HostNetworking implements MeshNetworking {
   allocate(): { index: number; addresses: PodAddresses } {
     const index = this.#pool.take(`127.1.${this.#slot}.0/24`);
     const sidecar = `127.1.${this.#slot}.${index}`;
-    return { index, addresses: { ip: sidecar, sidecarAddress: sidecar, appAddress: `127.2.${this.#slot}.${index}` } };
+    return {
+      index,
+      addresses: { ip: sidecar, sidecarAddress: sidecar, appAddress: `127.2.${this.#slot}.${index}` },
+    };
   }
 
   release(index: number): void {
@@ -148,7 +159,10 @@ export class NetnsNetworking implements MeshNetworking {
     this.#cidr = parseCidr(o.podCidr);
     this.#serviceCidr = parseCidr(o.serviceCidr);
     if (overlaps(this.#cidr, this.#serviceCidr)) {
-      throw new TrellisError('CIDR_OVERLAP', `the pod CIDR ${this.#cidr.text} overlaps the service CIDR ${this.#serviceCidr.text}`);
+      throw new TrellisError(
+        'CIDR_OVERLAP',
+        `the pod CIDR ${this.#cidr.text} overlaps the service CIDR ${this.#serviceCidr.text}`,
+      );
     }
     const gateway = nthAddress(this.#cidr, 1);
     this.#net = { mesh: o.mesh, bridge: bridgeName(o.mesh), gateway, prefixLen: this.#cidr.prefixLen };
@@ -168,7 +182,10 @@ export class NetnsNetworking implements MeshNetworking {
     for (const c of [this.#cidr, this.#serviceCidr]) {
       const clash = overlappingRoutes(c, routes);
       if (clash.length > 0) {
-        throw new TrellisError('CIDR_OVERLAP', `${c.text} overlaps an existing route (${clash.join('; ')}); pick another range with --pod-cidr/--service-cidr`);
+        throw new TrellisError(
+          'CIDR_OVERLAP',
+          `${c.text} overlaps an existing route (${clash.join('; ')}); pick another range with --pod-cidr/--service-cidr`,
+        );
       }
     }
     await createBridge(this.#net);
@@ -202,7 +219,9 @@ export class NetnsNetworking implements MeshNetworking {
       ip: o.addresses.ip,
       hosts: o.hosts,
       searchDomains: o.searchDomains,
-      ...(o.capture ? { capture: { ...ISTIO_CAPTURE_DEFAULTS, excludeInboundSources: [`${this.proberAddress}/32`] } } : {}),
+      ...(o.capture
+        ? { capture: { ...ISTIO_CAPTURE_DEFAULTS, excludeInboundSources: [`${this.proberAddress}/32`] } }
+        : {}),
     });
     await pod.create();
     return { execPrefix: pod.exec, updateHosts: (h) => pod.updateHosts(h), destroy: () => pod.destroy() };
@@ -213,7 +232,13 @@ export class NetnsNetworking implements MeshNetworking {
   }
 
   describe(): Record<string, string> {
-    return { podCidr: this.#cidr.text, serviceCidr: this.#serviceCidr.text, bridge: this.#net.bridge, gateway: this.#net.gateway, prober: this.proberAddress };
+    return {
+      podCidr: this.#cidr.text,
+      serviceCidr: this.#serviceCidr.text,
+      bridge: this.#net.bridge,
+      gateway: this.#net.gateway,
+      prober: this.proberAddress,
+    };
   }
 }
 

@@ -92,5 +92,11 @@ export function podPlans(d: Deployment, baseDir: string): PodPlan[] {
 }
 
 export function containerPorts(p: PodPlan): { containerPort: number; name?: string }[] {
-  return p.containers.flatMap((c) => (c.ports ?? []).map((port) => (port.name ? { containerPort: port.containerPort, name: port.name } : { containerPort: port.containerPort })));
+  return p.containers.flatMap((c) =>
+    (c.ports ?? []).map((port) =>
+      port.name
+        ? { containerPort: port.containerPort, name: port.name }
+        : { containerPort: port.containerPort },
+    ),
+  );
 }

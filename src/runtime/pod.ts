@@ -58,7 +58,12 @@ export interface PodEnvironment {
   proxyDir: (podKey: string) => string;
   caRootFile: string;
   xdsAddress: string;
-  issueToken: (o: { namespace: string; serviceAccount: string; podName: string; podUid: string }) => Promise<string>;
+  issueToken: (o: {
+    namespace: string;
+    serviceAccount: string;
+    podName: string;
+    podUid: string;
+  }) => Promise<string>;
   hosts: (namespace: string) => HostsEntry[];
   searchDomains: (namespace: string) => string[];
   configMaps: (namespace: string) => ReadonlyMap<string, Readonly<Record<string, string>>>;
@@ -153,7 +158,9 @@ export class Pod {
       instanceIp: host ? this.addresses.appAddress : this.addresses.ip,
       serviceAccount: this.plan.serviceAccount,
       ...(host ? { bindAddress: this.addresses.appAddress } : {}),
-      ...(host && this.plan.hasSidecar ? { httpProxy: `http://${this.addresses.sidecarAddress}:${SIDECAR_PORTS.explicitHttpProxy}` } : {}),
+      ...(host && this.plan.hasSidecar
+        ? { httpProxy: `http://${this.addresses.sidecarAddress}:${SIDECAR_PORTS.explicitHttpProxy}` }
+        : {}),
     });
   }
 
@@ -180,7 +187,10 @@ export class Pod {
       ip: this.addresses.ip,
       serviceAccount: p.serviceAccount,
       workloadName: p.deployment,
-      containerPorts: containerPorts(p).map((c) => ({ port: c.containerPort, ...(c.name ? { name: c.name } : {}) })),
+      containerPorts: containerPorts(p).map((c) => ({
+        port: c.containerPort,
+        ...(c.name ? { name: c.name } : {}),
+      })),
       ready: this.ready,
       hasSidecar: p.hasSidecar,
       ...(p.locality ? { locality: p.locality } : {}),
@@ -203,7 +213,9 @@ export class Pod {
     try {
       const missing = this.plan.containers.filter((c) => !c.command?.length && !c.args?.length);
       if (missing.length > 0) {
-        throw new Error(`container ${missing.map((c) => c.name).join(', ')} of Deployment ${this.plan.namespace}/${this.plan.deployment} has no command; the local runtime runs commands, not images`);
+        throw new Error(
+          `container ${missing.map((c) => c.name).join(', ')} of Deployment ${this.plan.namespace}/${this.plan.deployment} has no command; the local runtime runs commands, not images`,
+        );
       }
       this.#changed('creating the network');
       const creating = this.#env.networking.createPod({
@@ -280,7 +292,12 @@ export class Pod {
     const proc = new SupervisedProcess({
       name: 'istio-proxy',
       argv,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/', TRELLIS_PROCESS_TAG: this.#env.processTag, ...(process.env.TRELLIS_LOG_LEVEL ? { TRELLIS_LOG_LEVEL: process.env.TRELLIS_LOG_LEVEL } : {}) },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: '/',
+        TRELLIS_PROCESS_TAG: this.#env.processTag,
+        ...(process.env.TRELLIS_LOG_LEVEL ? { TRELLIS_LOG_LEVEL: process.env.TRELLIS_LOG_LEVEL } : {}),
+      },
       cwd: dir,
       log: this.#newLog('istio-proxy'),
       restartPolicy: 'Always',
@@ -292,7 +309,8 @@ export class Pod {
       this.#sidecarReadiness?.stop();
       this.#sidecarReadiness = undefined;
       this.#sidecarReady = false;
-      if (!this.#stopping && info.restartInMs !== undefined) this.#changed(`sidecar exited (${info.code ?? info.signal}); restarting in ${info.restartInMs} ms`);
+      if (!this.#stopping && info.restartInMs !== undefined)
+        this.#changed(`sidecar exited (${info.code ?? info.signal}); restarting in ${info.restartInMs} ms`);
       else this.#changed();
     });
     proc.on('start', () => this.#watchSidecar());
@@ -300,7 +318,12 @@ export class Pod {
   }
 
   #sidecarCheck(): Promise<boolean> {
-    return httpCheck({ host: this.addresses.sidecarAddress, port: SIDECAR_PORTS.readiness, path: '/healthz/ready', timeoutMs: 1000 });
+    return httpCheck({
+      host: this.addresses.sidecarAddress,
+      port: SIDECAR_PORTS.readiness,
+      path: '/healthz/ready',
+      timeoutMs: 1000,
+    });
   }
 
   /** The app waits for this (Istio's holdApplicationUntilProxyStarts, on by default). */
@@ -359,7 +382,9 @@ export class Pod {
         app.ready = false;
         if (this.#stopping) return;
         if (info.restartInMs !== undefined) {
-          this.#changed(`container ${spec.name} exited (${info.code ?? info.signal}); restarting in ${info.restartInMs} ms`);
+          this.#changed(
+            `container ${spec.name} exited (${info.code ?? info.signal}); restarting in ${info.restartInMs} ms`,
+          );
           return;
         }
         void this.#maybeComplete();
@@ -373,7 +398,9 @@ export class Pod {
     const target: ProbeTarget = {
       host: this.addresses.appAddress,
       ...(this.#env.networking.proberAddress ? { localAddress: this.#env.networking.proberAddress } : {}),
-      namedPorts: new Map((app.spec.ports ?? []).filter((p) => p.name).map((p) => [p.name!, p.containerPort])),
+      namedPorts: new Map(
+        (app.spec.ports ?? []).filter((p) => p.name).map((p) => [p.name!, p.containerPort]),
+      ),
       execPrefix: this.execPrefix,
       env,
       cwd: resolve(this.plan.baseDir, app.spec.workingDir ?? '.'),
@@ -397,7 +424,9 @@ export class Pod {
   async #maybeComplete(): Promise<void> {
     const states = this.#apps.map((a) => a.process.state);
     if (!states.every((s) => s === 'completed' || s === 'failed')) {
-      this.#changed(`container ${this.#apps.find((a) => a.process.state === 'completed' || a.process.state === 'failed')?.spec.name} ended`);
+      this.#changed(
+        `container ${this.#apps.find((a) => a.process.state === 'completed' || a.process.state === 'failed')?.spec.name} ended`,
+      );
       return;
     }
     const failed = states.includes('failed');
@@ -512,5 +541,7 @@ export class Pod {
 function appMetrics(p: PodPlan): { appMetrics?: { port: number; path: string } } {
   const a = p.annotations;
   if (a['prometheus.io/scrape'] !== 'true' || !a['prometheus.io/port']) return {};
-  return { appMetrics: { port: Number(a['prometheus.io/port']), path: a['prometheus.io/path'] ?? '/metrics' } };
+  return {
+    appMetrics: { port: Number(a['prometheus.io/port']), path: a['prometheus.io/path'] ?? '/metrics' },
+  };
 }

@@ -24,7 +24,12 @@ function portOf(p: number | string, t: ProbeTarget): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : t.namedPorts.get(p);
 }
 
-export function tcpCheck(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<boolean> {
+export function tcpCheck(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  localAddress?: string,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port, ...(localAddress ? { localAddress } : {}) });
     const done = (ok: boolean) => {
@@ -38,10 +43,24 @@ export function tcpCheck(host: string, port: number, timeoutMs: number, localAdd
 }
 
 /** An HTTP GET that counts 200-399 as success, as kubelet does. */
-export function httpCheck(o: { host: string; port: number; path: string; timeoutMs: number; localAddress?: string }): Promise<boolean> {
+export function httpCheck(o: {
+  host: string;
+  port: number;
+  path: string;
+  timeoutMs: number;
+  localAddress?: string;
+}): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.get(
-      { host: o.host, port: o.port, path: o.path, timeout: o.timeoutMs, agent: false, headers: { 'user-agent': 'kube-probe/trellis' }, ...(o.localAddress ? { localAddress: o.localAddress } : {}) },
+      {
+        host: o.host,
+        port: o.port,
+        path: o.path,
+        timeout: o.timeoutMs,
+        agent: false,
+        headers: { 'user-agent': 'kube-probe/trellis' },
+        ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+      },
       (res) => {
         res.resume();
         resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
@@ -55,7 +74,12 @@ export function httpCheck(o: { host: string; port: number; path: string; timeout
 function execCheck(command: string[], t: ProbeTarget, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const argv = [...t.execPrefix, ...command];
-    const child = spawn(argv[0]!, argv.slice(1), { env: t.env, cwd: t.cwd, stdio: 'ignore', timeout: timeoutMs });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: t.env,
+      cwd: t.cwd,
+      stdio: 'ignore',
+      timeout: timeoutMs,
+    });
     child.once('error', () => resolve(false));
     child.once('exit', (code) => resolve(code === 0));
   });
@@ -67,7 +91,13 @@ export async function runProbe(probe: Probe, t: ProbeTarget): Promise<boolean> {
   if (probe.httpGet) {
     const port = portOf(probe.httpGet.port, t);
     if (port === undefined) return false;
-    return httpCheck({ host: t.host, port, path: probe.httpGet.path ?? '/', timeoutMs, ...(t.localAddress ? { localAddress: t.localAddress } : {}) });
+    return httpCheck({
+      host: t.host,
+      port,
+      path: probe.httpGet.path ?? '/',
+      timeoutMs,
+      ...(t.localAddress ? { localAddress: t.localAddress } : {}),
+    });
   }
   if (probe.tcpSocket) {
     const port = portOf(probe.tcpSocket.port, t);

@@ -37,7 +37,11 @@ export class RuntimeStore {
 
   list(filter: { kind?: string; namespace?: string } = {}): StoredResource[] {
     return [...this.#items.values()]
-      .filter((i) => (!filter.kind || i.resource.kind === filter.kind) && (!filter.namespace || (i.resource.metadata.namespace ?? 'default') === filter.namespace))
+      .filter(
+        (i) =>
+          (!filter.kind || i.resource.kind === filter.kind) &&
+          (!filter.namespace || (i.resource.metadata.namespace ?? 'default') === filter.namespace),
+      )
       .sort((a, b) => (refKey(runtimeRef(a.resource)) < refKey(runtimeRef(b.resource)) ? -1 : 1));
   }
 
@@ -86,7 +90,10 @@ export class RuntimeStore {
   }
 
   #save(): void {
-    writeFileAtomic(this.#file, `${JSON.stringify({ revision: this.#revision, items: [...this.#items.values()] }, null, 1)}\n`);
+    writeFileAtomic(
+      this.#file,
+      `${JSON.stringify({ revision: this.#revision, items: [...this.#items.values()] }, null, 1)}\n`,
+    );
   }
 }
 

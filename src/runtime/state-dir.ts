@@ -10,7 +10,10 @@ const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 
 export function checkMeshName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
-    throw new TrellisError('BAD_MESH_NAME', `mesh name "${name}" must be 1-32 lower-case letters, digits or '-', not starting or ending with '-'`);
+    throw new TrellisError(
+      'BAD_MESH_NAME',
+      `mesh name "${name}" must be 1-32 lower-case letters, digits or '-', not starting or ending with '-'`,
+    );
   }
 }
 
@@ -104,12 +107,18 @@ export function proxyFilesRoot(paths: MeshPaths, needsOtherUser: boolean): strin
   return join('/run/trellis', `${paths.name}-${paths.processTag.slice(0, 8)}`);
 }
 
+/** True for a running process; a zombie (exited, not yet reaped by its new parent) counts as gone. */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -133,7 +142,10 @@ export function claimMesh(paths: MeshPaths): { stale: boolean } {
   mkdirSync(paths.root, { recursive: true, mode: 0o755 });
   const other = runningDaemon(paths);
   if (other !== undefined && other !== process.pid) {
-    throw new TrellisError('MESH_RUNNING', `mesh "${paths.name}" is already running (pid ${other}, state in ${paths.root}); run \`trellis down --name ${paths.name}\` first or pick another --name`);
+    throw new TrellisError(
+      'MESH_RUNNING',
+      `mesh "${paths.name}" is already running (pid ${other}, state in ${paths.root}); run \`trellis down --name ${paths.name}\` first or pick another --name`,
+    );
   }
   const stale = existsSync(paths.pidFile);
   writeFileAtomic(paths.pidFile, `${process.pid}\n`);

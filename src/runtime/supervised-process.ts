@@ -83,7 +83,12 @@ export class SupervisedProcess extends EventEmitter {
     this.#o.log.write(`[trellis] starting ${this.name}: ${this.#o.argv.join(' ')}\n`);
     let child: ChildProcess;
     try {
-      child = spawn(cmd!, args, { cwd: this.#o.cwd, env: this.#o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(cmd!, args, {
+        cwd: this.#o.cwd,
+        env: this.#o.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (e) {
       this.#onExit({ code: 127, signal: null }, `cannot start: ${(e as Error).message}`);
       return;
@@ -116,7 +121,9 @@ export class SupervisedProcess extends EventEmitter {
 
   #onExit(info: ExitInfo, why?: string): void {
     const ranMs = this.#clock.monotonic() - this.#startedAt;
-    this.#o.log.write(`[trellis] ${this.name} exited${info.code !== null ? ` with code ${info.code}` : ''}${info.signal ? ` on ${info.signal}` : ''}${why ? `: ${why}` : ''}\n`);
+    this.#o.log.write(
+      `[trellis] ${this.name} exited${info.code !== null ? ` with code ${info.code}` : ''}${info.signal ? ` on ${info.signal}` : ''}${why ? `: ${why}` : ''}\n`,
+    );
     if (this.#stopping) {
       this.#lastExit = info;
       this.#setState('stopped');

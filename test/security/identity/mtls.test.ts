@@ -252,7 +252,14 @@ test('sockets accepted elsewhere and injected into the mesh server get the same 
     assert.equal(mesh.data, `pong ${PRODUCTPAGE}`);
     const rogue = await leafCertificate(await foreignCa(), { spiffeId: PRODUCTPAGE });
     const foreign = await exchange(
-      tls.connect({ host: '127.0.0.1', port, ca: running.ca.trustBundle.pem, cert: rogue.certPem, key: rogue.keyPem, checkServerIdentity: () => undefined }),
+      tls.connect({
+        host: '127.0.0.1',
+        port,
+        ca: running.ca.trustBundle.pem,
+        cert: rogue.certPem,
+        key: rogue.keyPem,
+        checkServerIdentity: () => undefined,
+      }),
     );
     assert.equal(foreign.data, '', 'a foreign client certificate is refused on injected sockets too');
   } finally {
