@@ -132,6 +132,7 @@ export class Mesh {
   #reconciling: Promise<void> = Promise.resolve();
   #stopped: Promise<void> | undefined;
   #lastProgress = '';
+  #lastWorkloads = '';
 
   constructor(o: MeshOptions) {
     this.paths = o.paths;
@@ -502,7 +503,12 @@ export class Mesh {
     if (this.#cp && this.#phase === 'running') {
       const workloads = [...this.#pods.values(), ...this.#terminating].map((p) => p.workload());
       if (this.#ingress) workloads.push(this.#ingress.workload());
-      this.#cp.registry.setWorkloads(workloads);
+      // Status messages change often while pods start; the registry only hears of changes it cares about.
+      const fingerprint = JSON.stringify(workloads);
+      if (fingerprint !== this.#lastWorkloads) {
+        this.#lastWorkloads = fingerprint;
+        this.#cp.registry.setWorkloads(workloads);
+      }
     }
     if (this.#phase === 'running' || this.#phase === 'starting') {
       try {

@@ -15,7 +15,14 @@ import { RotatingLog } from './log-file.js';
 import type { HostsEntry } from './network/netns.js';
 import type { MeshNetworking, PodAddresses, PodNet } from './networking.js';
 import { containerPorts, type PodPlan } from './pod-spec.js';
-import { defaultProbe, httpCheck, type ProbeTarget, ReadinessLoop, runProbe } from './probe.js';
+import {
+  defaultProbe,
+  describeProbe,
+  httpCheck,
+  type ProbeTarget,
+  ReadinessLoop,
+  runProbe,
+} from './probe.js';
 import { writeFileAtomic } from './state-dir.js';
 import { type RestartBackoff, SupervisedProcess } from './supervised-process.js';
 
@@ -37,8 +44,11 @@ export interface PodStatus {
   name: string;
   namespace: string;
   deployment: string;
+  /** The same as deployment (the dashboard's name for it). */
+  workload: string;
   labels: Record<string, string>;
   ip: string;
+  ips: string[];
   ready: boolean;
   phase: PodPhase;
   restarts: number;
@@ -407,13 +417,16 @@ export class Pod {
     };
     const probe = app.spec.readinessProbe;
     const check = probe ? () => runProbe(probe, target) : () => defaultProbe(ports)(target);
+    this.#changed(`container ${app.spec.name} is waiting for ${describeProbe(probe, ports)}`);
     app.readiness = new ReadinessLoop({
       check,
       ...(probe ? { probe } : {}),
       clock: this.#env.clock,
       onChange: (ready) => {
         app.ready = ready;
-        this.#changed(ready ? undefined : `container ${app.spec.name} is not ready`);
+        this.#changed(
+          ready ? undefined : `container ${app.spec.name} is not ready: ${describeProbe(probe, ports)} fails`,
+        );
         if (this.ready) this.#message = undefined;
       },
     });
@@ -515,8 +528,10 @@ export class Pod {
       name: this.plan.name,
       namespace: this.plan.namespace,
       deployment: this.plan.deployment,
+      workload: this.plan.deployment,
       labels: this.plan.labels,
       ip: this.addresses.ip,
+      ips: [this.addresses.ip],
       ready,
       phase: this.#phase,
       restarts: containers.reduce((n, c) => n + c.restarts, 0),

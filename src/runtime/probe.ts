@@ -185,3 +185,13 @@ export class ReadinessLoop {
     if (this.#ready) this.#set(false);
   }
 }
+
+/** The probe in words, for "why is this pod not ready" messages. */
+export function describeProbe(probe: Probe | undefined, ports: readonly number[]): string {
+  if (probe?.httpGet) return `readiness probe GET :${probe.httpGet.port}${probe.httpGet.path ?? '/'}`;
+  if (probe?.tcpSocket) return `readiness probe TCP :${probe.tcpSocket.port}`;
+  if (probe?.exec) return `readiness probe \`${probe.exec.command.join(' ')}\``;
+  return ports.length > 0
+    ? `a TCP connection to port ${ports.join(', ')} (no readiness probe declared)`
+    : 'the process to run';
+}

@@ -113,8 +113,21 @@ export class MeshHarness {
     return h;
   }
 
-  /** (Re)starts the mesh with the same name and state dir. */
+  /** A harness whose mesh is not started yet (to test `up` failures with tryUp()). */
+  static create(o: MeshHarnessOptions): MeshHarness {
+    return new MeshHarness(o);
+  }
+
+  /** (Re)starts the mesh with the same name and state dir; rejects with the CLI's output on failure. */
   async up(): Promise<CliResult> {
+    const r = await this.tryUp();
+    if (r.code !== 0) throw new Error(`trellis up failed (${r.code}):\n${r.stderr}${r.stdout}`);
+    this.#status = await this.status();
+    return r;
+  }
+
+  /** `trellis up -d` with this harness's options; resolves with the CLI's result whatever it is. */
+  tryUp(): Promise<CliResult> {
     const o = this.#o;
     const args = [
       'up',
@@ -131,10 +144,7 @@ export class MeshHarness {
     ];
     if (o.podCidr) args.push('--pod-cidr', o.podCidr);
     if (o.serviceCidr) args.push('--service-cidr', o.serviceCidr);
-    const r = await this.cli(args);
-    if (r.code !== 0) throw new Error(`trellis up failed (${r.code}):\n${r.stderr}${r.stdout}`);
-    this.#status = await this.status();
-    return r;
+    return this.cli(args);
   }
 
   /** Runs `trellis <args> --name <mesh>` against this mesh. */

@@ -142,6 +142,31 @@ test('a pod annotated sidecar.istio.io/inject: "false" runs without a sidecar or
   assert.match(proxyLogs.stderr, /has no sidecar/);
 });
 
+test('a second mesh whose pod CIDR overlaps an existing route refuses to start and leaves nothing', {
+  skip,
+}, async () => {
+  const other = MeshHarness.create({
+    manifests: [join(FIX, 'basic')],
+    mode: 'netns',
+    podCidr,
+    planes: 'stand-in',
+  });
+  try {
+    const r = await other.tryUp();
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `10\\.213\\.${third}\\.0/24 overlaps an existing route \\(10\\.213\\.${third}\\.0/24 dev ${bridgeName(h.name)}`,
+      ),
+    );
+    assert.deepEqual(await other.leftovers(), []);
+  } finally {
+    await other.close();
+  }
+  assert.equal((await h.status()).phase, 'running', 'the first mesh is untouched');
+});
+
 test('after the daemon is killed with SIGKILL, the next up cleans its left-overs', { skip }, async () => {
   const pid = (await h.status()).pid;
   process.kill(pid, 'SIGKILL');
