@@ -4,7 +4,11 @@ import { ProgressPrinter } from './progress.js';
 
 function sink(isTTY: boolean): { out: { write(s: string): boolean; isTTY: boolean }; text: () => string } {
   let text = '';
-  return { out: { isTTY, write: (s: string) => ((text += s), true) }, text: () => text };
+  const write = (s: string): boolean => {
+    text += s;
+    return true;
+  };
+  return { out: { isTTY, write }, text: () => text };
 }
 
 test('on a terminal the pod count is rewritten in place; other lines stay', () => {
