@@ -8,7 +8,7 @@ import { DemoTraffic } from '../../runtime/demo-traffic.js';
 import type { MeshStatus } from '../../runtime/mesh.js';
 import { checkMeshName } from '../../runtime/state-dir.js';
 import { TrellisError } from '../../shared/errors.js';
-import { addMeshOptions, type UpOptions } from './up.js';
+import { addMeshOptions, checkMode, type UpOptions } from './up.js';
 
 export const DEMO_MANIFESTS = [
   'examples/bookinfo/platform/bookinfo.yaml',

@@ -19,7 +19,7 @@ export interface UpOptions {
   timeout: string;
 }
 
-function checkMode(mode: string): RequestedMode {
+export function checkMode(mode: string): RequestedMode {
   if (mode === 'auto' || mode === 'netns' || mode === 'host') return mode;
   throw new TrellisError('BAD_MODE', `--mode must be auto, netns or host, not "${mode}"`);
 }
