@@ -55,7 +55,7 @@ export function registerDemo(program: Command): void {
     process.exitCode = await runDaemon({
       name,
       manifests: demoManifests(),
-      mode: opts.mode as 'auto',
+      mode: checkMode(opts.mode),
       podCidr: opts.podCidr,
       serviceCidr: opts.serviceCidr,
       ingressPort: Number(opts.ingressPort),
