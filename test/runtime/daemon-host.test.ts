@@ -2,6 +2,7 @@
 // status, exec, logs, apply/get/delete, restarts with backoff, job completion, ingress, restart, down.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isProcessAlive } from '../../src/runtime/state-dir.js';
@@ -81,6 +82,42 @@ test('logs show the app (by default) and the sidecar (-c proxy)', async () => {
   const missing = await h.cli(['logs', 'nosuchpod']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /pod "nosuchpod" not found/);
+});
+
+test('logs -f follows new lines as the app writes them', async () => {
+  const follow = spawn(
+    process.execPath,
+    [join(TRELLIS_HOME, 'bin/trellis.js'), 'logs', 'deploy/httpbin', '-f', '--tail', '1', '--name', h.name],
+    {
+      env: h.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  const seen = (re: RegExp) =>
+    new Promise<void>((resolve) => {
+      const check = () => re.test(out) && resolve();
+      follow.stdout.on('data', (d) => {
+        out += d;
+        check();
+      });
+      check();
+    });
+  try {
+    await seen(/\n/);
+    assert.doesNotMatch(out, /listening on/, '--tail 1 skips the start of the log');
+    const r = await h.exec('deploy/sleep', [
+      'fetch',
+      '-s',
+      '-o',
+      '/dev/null',
+      'http://httpbin:8000/anything/followed',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    await seen(/"GET \/anything\/followed HTTP\/1\.1" 200/);
+  } finally {
+    follow.kill();
+  }
 });
 
 test('apply, get and delete round-trip Istio kinds through the control plane', async () => {
