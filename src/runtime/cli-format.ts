@@ -31,11 +31,19 @@ export function refName(ref: ResourceRef): string {
   return `${info?.group ? `${kind}.${info.group}` : kind}/${ref.name}`;
 }
 
+/** `file:line:col: [warning: ]Kind ns/name: field.path: message`, leaving out what the message already says. */
 export function formatChangeMessage(m: ConfigChangeMessage): string {
-  if (m.position && !m.message.startsWith(m.position.file)) {
-    return `${m.position.file}:${m.position.line}:${m.position.col}: ${m.severity === 'error' ? '' : `${m.severity}: `}${m.message}`;
+  const parts: string[] = [];
+  const where = m.position ? `${m.position.file}:${m.position.line}:${m.position.col}` : '';
+  if (where && !m.message.startsWith(m.position!.file)) parts.push(where);
+  if (m.severity !== 'error' && !m.message.includes(`${m.severity}: `)) parts.push(m.severity);
+  if (m.resource) {
+    const ref = `${m.resource.kind} ${m.resource.namespace ? `${m.resource.namespace}/` : ''}${m.resource.name}`;
+    if (!m.message.includes(m.resource.name)) parts.push(ref);
   }
-  return m.message;
+  if (m.path && !m.message.includes(m.path)) parts.push(m.path);
+  parts.push(m.message);
+  return parts.join(': ');
 }
 
 export function table(rows: string[][]): string {

@@ -429,7 +429,14 @@ export class Mesh {
     const messages: ConfigChangeMessage[] = toChangeMessages(refused);
     if (other.length > 0) {
       const res = await this.controlPlane.config.apply(other.map((m) => m.resource));
-      messages.push(...res.messages);
+      // The store saw resources, not files: point its messages back at the manifests they came from.
+      const positions = new Map(other.map((m) => [key(runtimeRef(m.resource)), m.position]));
+      messages.push(
+        ...res.messages.map((msg) => {
+          const at = msg.position ?? (msg.resource ? positions.get(key(msg.resource)) : undefined);
+          return at ? { ...msg, position: at } : msg;
+        }),
+      );
       if (!res.ok) return { ok: false, messages, changes: [] };
       const changed = new Map(res.events.map((e) => [key(runtimeRef(e.resource)), e.type]));
       for (const m of other) {

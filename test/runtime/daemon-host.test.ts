@@ -158,7 +158,10 @@ test('an invalid batch is refused whole, with the validation errors', async () =
 
   const planeRefusal = await h.apply([join(FIX, 'extra/invalid-istio.yaml')]);
   assert.equal(planeRefusal.code, 1);
-  assert.match(planeRefusal.stderr, /VirtualService no-hosts: spec\.hosts is required/);
+  assert.match(
+    planeRefusal.stderr,
+    /invalid-istio\.yaml:10:1: VirtualService no-hosts: spec\.hosts is required/,
+  );
   assert.equal((await h.cli(['get', 'svc', 'refused-service'])).code, 1, 'the valid Service was not applied');
 
   const yamlError = await h.apply(['-'], 'apiVersion: v1\nkind: Service\nmetadata: { name: x\n');
