@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isProcessAlive } from '../../src/runtime/state-dir.js';
@@ -213,6 +214,32 @@ test('a crashing app restarts with doubling backoff, and its pod is unready mean
   assert.match(pods.stdout, /crasher-\S+\s+1\/2\s+(CrashLoopBackOff|Running)/);
   assert.equal((await h.cli(['delete', 'deploy', 'crasher'])).code, 0);
   await h.waitFor('the crasher gone', (x) => !x.pods.some((p) => p.deployment === 'crasher'));
+});
+
+test('a killed sidecar is restarted; its pod is unready until the sidecar is ready again', async () => {
+  const sleep = await h.pod('sleep');
+  const proxy = sleep.containers.find((c) => c.role === 'proxy')!;
+  const total = (await h.status()).pods.length;
+  const logStart = statSync(h.paths.daemonLog).size;
+  process.kill(proxy.pid!, 'SIGKILL');
+  const s = await h.waitFor('the sidecar back', (x) => {
+    const c = x.pods.find((p) => p.name === sleep.name)?.containers.find((c) => c.role === 'proxy');
+    return c?.restarts === 1 && x.pods.find((p) => p.name === sleep.name)?.ready === true;
+  });
+  const again = s.pods.find((p) => p.name === sleep.name)!.containers.find((c) => c.role === 'proxy')!;
+  assert.notEqual(again.pid, proxy.pid);
+  assert.equal(
+    s.pods.find((p) => p.name === sleep.name)!.containers.find((c) => c.role === 'app')!.restarts,
+    0,
+    'the app kept running',
+  );
+  // The daemon logs every change of the ready count: down by one while the sidecar was away, then back.
+  const log = readFileSync(h.paths.daemonLog, 'utf8').slice(logStart);
+  assert.match(log, new RegExp(`pods ready: ${total - 1} of ${total}[^]*pods ready: ${total} of ${total}`));
+  assert.match(
+    await h.logs(sleep.name, 'proxy'),
+    /istio-proxy exited on SIGKILL\n\[trellis\] restarting istio-proxy in 200 ms/,
+  );
 });
 
 test('a job-like pod (restartPolicy Never) completes, and its sidecar exits too', async () => {
