@@ -120,6 +120,7 @@ export function statusText(s: MeshStatus): string {
             .join(', ')})`
         : 'none (no Gateway selects istio: ingressgateway)'
     }`,
+    ...(s.ingressProblem ? [`            ${s.ingressProblem}`] : []),
     `network:    ${Object.entries(s.network)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,

@@ -1,6 +1,7 @@
 // Finds and removes what a crashed mesh daemon left: its processes, namespaces, bridge, rules and folders.
 
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { run } from './network/exec.js';
 import { bridgeName, cleanupMeshNetwork } from './network/netns.js';
 import { removeForwardRules } from './networking.js';
 import { isProcessAlive, type MeshPaths, proxyFilesRoot, readPid } from './state-dir.js';
@@ -55,4 +56,39 @@ export async function cleanupLeftovers(paths: MeshPaths, opts: { network: boolea
   if (pid !== undefined && pid !== process.pid && !isProcessAlive(pid))
     rmSync(paths.pidFile, { force: true });
   return removed;
+}
+
+/**
+ * What of a mesh is still on the machine, checked one by one: tagged processes, and with `network` its
+ * namespaces, /etc/netns folders, bridge and iptables rules. Removes nothing.
+ */
+export async function remainingResources(paths: MeshPaths, opts: { network: boolean }): Promise<string[]> {
+  const out = taggedProcesses(paths.processTag).map((p) => `process ${p}`);
+  if (!opts.network) return out;
+  const prefix = `trellis.${paths.name}.`;
+  const netns = await run('ip', ['netns', 'list'], { allowFail: true });
+  out.push(
+    ...netns
+      .split('\n')
+      .filter((l) => l.startsWith(prefix))
+      .map((l) => `netns ${l.split(' ')[0]}`),
+  );
+  if (existsSync('/etc/netns')) {
+    out.push(
+      ...readdirSync('/etc/netns')
+        .filter((d) => d.startsWith(prefix))
+        .map((d) => `/etc/netns/${d}`),
+    );
+  }
+  const bridge = bridgeName(paths.name);
+  const links = await run('ip', ['-o', 'link', 'show'], { allowFail: true });
+  if (new RegExp(`: ${bridge}[:@]`).test(links)) out.push(`bridge ${bridge}`);
+  const rules = await run('iptables-save', [], { allowFail: true });
+  out.push(
+    ...rules
+      .split('\n')
+      .filter((l) => l.includes(bridge))
+      .map((l) => `iptables ${l}`),
+  );
+  return out;
 }

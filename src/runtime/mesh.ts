@@ -79,6 +79,8 @@ export interface MeshStatus {
   dashboardUrl: string;
   ingressUrl?: string;
   ingress?: ReturnType<IngressGateway['status']>;
+  /** Why the ingress gateway a Gateway asks for is not running. */
+  ingressProblem?: string;
   network: Record<string, string>;
   pods: PodStatus[];
 }
@@ -97,6 +99,14 @@ function pickFreePort(): Promise<number> {
       const port = (s.address() as net.AddressInfo).port;
       s.close(() => resolve(port));
     });
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
@@ -123,6 +133,7 @@ export class Mesh {
   #store: RuntimeStore | undefined;
   #ingress: IngressGateway | undefined;
   #ingressPort = 0;
+  #ingressProblem: string | undefined;
   #slot: number | undefined;
   #phase: MeshPhase = 'starting';
   #startedAt = new Date().toISOString();
@@ -382,7 +393,16 @@ export class Mesh {
       this.#ingress = undefined;
       await old.stop();
     }
+    this.#ingressProblem = undefined;
     if (want && !this.#ingress) {
+      const busy: string[] = [];
+      for (const port of Object.values(portMap))
+        if (!(await portFree(Number(port)))) busy.push(`127.0.0.1:${port}`);
+      if (busy.length > 0) {
+        this.#ingressProblem = `the ingress gateway cannot listen on ${busy.join(', ')}: in use by another mesh or program; choose another --ingress-port (0 picks a free one)`;
+        this.#log.error(this.#ingressProblem);
+        return;
+      }
       const cp = this.controlPlane;
       const token = await cp.issueWorkloadToken({
         namespace: 'istio-system',
@@ -547,7 +567,12 @@ export class Mesh {
   /** Every pod is ready (or completed) and the ingress gateway, if any, answers ready. */
   allReady(): boolean {
     const { ready, total } = this.#readiness();
-    return ready === total && this.#terminating.size === 0 && (!this.#ingress || this.#ingress.ready);
+    return (
+      ready === total &&
+      this.#terminating.size === 0 &&
+      !this.#ingressProblem &&
+      (!this.#ingress || this.#ingress.ready)
+    );
   }
 
   /** Resolves when allReady(); rejects after timeoutMs with the pods that are not ready and why. */
@@ -584,6 +609,7 @@ export class Mesh {
         const s = p.status();
         return `${s.namespace}/${s.name} (${s.message ?? s.phase}; logs in ${join(this.paths.podDir(p.plan.key), 'logs')})`;
       });
+    if (this.#ingressProblem) parts.push(this.#ingressProblem);
     if (this.#ingress && !this.#ingress.ready)
       parts.push(`ingress gateway (logs in ${this.#ingress.status().log})`);
     return parts.join('; ') || 'nothing is pending';
@@ -630,6 +656,7 @@ export class Mesh {
       dashboardUrl: cp ? `http://${cp.addresses.api}/` : '',
       ...(mainPort ? { ingressUrl: `http://127.0.0.1:${mainPort}` } : {}),
       ...(ingress ? { ingress } : {}),
+      ...(this.#ingressProblem ? { ingressProblem: this.#ingressProblem } : {}),
       network: this.#networking?.describe() ?? {},
       pods: [...this.#pods.values(), ...this.#terminating]
         .map((p) => p.status())

@@ -2,14 +2,12 @@
 // `trellis` CLI (up -d, status, exec, logs, apply, down), plus a check that nothing was left behind.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { taggedProcesses } from '../../src/runtime/leftovers.js';
+import { remainingResources } from '../../src/runtime/leftovers.js';
 import type { MeshStatus } from '../../src/runtime/mesh.js';
-import { run } from '../../src/runtime/network/exec.js';
-import { bridgeName } from '../../src/runtime/network/netns.js';
 import type { PodStatus } from '../../src/runtime/pod.js';
 import { MeshPaths } from '../../src/runtime/state-dir.js';
 
@@ -217,34 +215,8 @@ export class MeshHarness {
   }
 
   /** What this mesh left on the machine: processes, namespaces, /etc/netns entries, bridge, iptables rules. */
-  async leftovers(): Promise<string[]> {
-    const out = taggedProcesses(this.paths.processTag).map((p) => `process ${p}`);
-    if (process.getuid?.() !== 0) return out;
-    const prefix = `trellis.${this.name}.`;
-    const netns = await run('ip', ['netns', 'list'], { allowFail: true });
-    out.push(
-      ...netns
-        .split('\n')
-        .filter((l) => l.startsWith(prefix))
-        .map((l) => `netns ${l.split(' ')[0]}`),
-    );
-    if (existsSync('/etc/netns'))
-      out.push(
-        ...readdirSync('/etc/netns')
-          .filter((d) => d.startsWith(prefix))
-          .map((d) => `/etc/netns/${d}`),
-      );
-    const bridge = bridgeName(this.name);
-    const links = await run('ip', ['-o', 'link', 'show'], { allowFail: true });
-    if (links.includes(`${bridge}:`) || links.includes(`${bridge}@`)) out.push(`bridge ${bridge}`);
-    const rules = await run('iptables-save', [], { allowFail: true });
-    out.push(
-      ...rules
-        .split('\n')
-        .filter((l) => l.includes(bridge))
-        .map((l) => `iptables ${l}`),
-    );
-    return out;
+  leftovers(): Promise<string[]> {
+    return remainingResources(this.paths, { network: process.getuid?.() === 0 });
   }
 
   /** Stops the mesh and removes the temp state dir; safe to call twice. */

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { MeshHarness, TRELLIS_HOME } from '../e2e/harness.js';
@@ -60,6 +61,33 @@ test('a missing control plane is reported as such', async () => {
       /the control plane is not part of this build \(\/nonexistent\/main\.js is missing\)/,
     );
   } finally {
+    await h.close();
+  }
+});
+
+test('an ingress port in use is named, with what to do about it', async () => {
+  const busy = net.createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  const port = (busy.address() as net.AddressInfo).port;
+  const h = MeshHarness.create({
+    manifests: [join(FIX, 'basic/sleep.yaml'), join(FIX, 'extra/gateway.yaml')],
+    mode: 'host',
+    planes: 'stand-in',
+    ingressPort: port,
+    readyTimeoutS: 2,
+  });
+  try {
+    const r = await h.tryUp();
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `the ingress gateway cannot listen on 127\\.0\\.0\\.1:${port}: in use by another mesh or program; choose another --ingress-port`,
+      ),
+    );
+    assert.deepEqual(await h.leftovers(), []);
+  } finally {
+    busy.close();
     await h.close();
   }
 });

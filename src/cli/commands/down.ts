@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { MeshClient } from '../../runtime/client.js';
-import { cleanupLeftovers } from '../../runtime/leftovers.js';
+import { cleanupLeftovers, remainingResources } from '../../runtime/leftovers.js';
 import { netnsUnavailable } from '../../runtime/mode.js';
 import { isProcessAlive, MeshPaths, meshStateDir, runningDaemon } from '../../runtime/state-dir.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -38,12 +38,19 @@ export async function down(
     }
   }
   // After a clean stop this finds nothing; after a crash or a kill it removes processes, namespaces and rules.
-  const removed = await cleanupLeftovers(paths, { network: (await netnsUnavailable()) === undefined });
+  const network = (await netnsUnavailable()) === undefined;
+  const removed = await cleanupLeftovers(paths, { network });
   if (removed.length > 0) out(`removed left-overs: ${removed.join(', ')}\n`);
+  const remaining = await remainingResources(paths, { network });
+  if (remaining.length > 0) {
+    out(`mesh "${name}" left these behind and they could not be removed:\n  ${remaining.join('\n  ')}\n`);
+    return 1;
+  }
+  const checked = network ? 'process, network namespace, bridge or iptables rule' : 'process';
   out(
     pid === undefined && removed.length === 0
       ? `mesh "${name}" is not running\n`
-      : `mesh "${name}" stopped\n`,
+      : `mesh "${name}" stopped; no ${checked} of it is left\n`,
   );
   return 0;
 }
