@@ -1,6 +1,6 @@
 // A /24 of loopback addresses per running mesh (127.1.<slot>.0 and 127.2.<slot>.0), so meshes never share ports.
 
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrellisError } from '../shared/errors.js';
 import { isProcessAlive } from './state-dir.js';
@@ -9,7 +9,11 @@ const SLOTS_DIR = '/tmp/trellis-loopback-slots';
 
 /** Claims the lowest slot no live process holds; the claim names this process, so a crash frees it. */
 export function claimLoopbackSlot(owner = process.pid): number {
-  mkdirSync(SLOTS_DIR, { recursive: true, mode: 0o1777 });
+  if (!existsSync(SLOTS_DIR)) {
+    mkdirSync(SLOTS_DIR, { recursive: true });
+    // Shared by every user's meshes, like /tmp itself (mkdir's mode is cut by the umask).
+    chmodSync(SLOTS_DIR, 0o1777);
+  }
   for (let slot = 0; slot < 256; slot++) {
     const file = join(SLOTS_DIR, String(slot));
     try {
