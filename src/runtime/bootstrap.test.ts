@@ -1,3 +1,5 @@
+// Bootstrap files match the runtime contract in each mode and for the ingress gateway.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type BootstrapOptions, gatewayBootstrap, sidecarBootstrap } from './bootstrap.js';

@@ -1,3 +1,5 @@
+// CIDR arithmetic and the overlap check against the host's routes.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nthAddress, overlappingRoutes, overlaps, parseCidr } from './cidr.js';

@@ -1,3 +1,5 @@
+// What the CLI prints: kubectl-style names, positioned messages, YAML and JSON.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatChangeMessage, refName, resourcesJson, resourcesYaml } from './cli-format.js';

@@ -80,6 +80,14 @@ function podState(p: PodStatus): string {
   return p.phase;
 }
 
+function labelText(labels: Record<string, string>): string {
+  return (
+    Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',') || '-'
+  );
+}
+
 export function podsTable(pods: readonly PodStatus[], wide = false): string {
   const head = [
     'NAMESPACE',
@@ -88,7 +96,7 @@ export function podsTable(pods: readonly PodStatus[], wide = false): string {
     'STATUS',
     'RESTARTS',
     'IP',
-    ...(wide ? ['ADMIN', 'STATS', 'MESSAGE'] : []),
+    ...(wide ? ['LABELS', 'ADMIN', 'STATS', 'MESSAGE'] : []),
   ];
   return table([
     head,
@@ -99,7 +107,9 @@ export function podsTable(pods: readonly PodStatus[], wide = false): string {
       podState(p),
       String(p.restarts),
       p.ip,
-      ...(wide ? [p.sidecar?.admin ?? '-', p.sidecar?.stats ?? '-', p.message ?? ''] : []),
+      ...(wide
+        ? [labelText(p.labels), p.sidecar?.admin ?? '-', p.sidecar?.stats ?? '-', p.message ?? '']
+        : []),
     ]),
   ]);
 }

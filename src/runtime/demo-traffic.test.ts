@@ -1,3 +1,5 @@
+// The demo's traffic generator against a local stand-in of productpage.
+
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,3 +1,5 @@
+// Container environments and command lines as Kubernetes builds them.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { containerArgv, containerEnv, expandVars, runtimeVariables } from './env.js';

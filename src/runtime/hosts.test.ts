@@ -1,3 +1,5 @@
+// Hosts-file entries for Service VIPs.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeService } from '../api/types/index.js';

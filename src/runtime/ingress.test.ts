@@ -1,3 +1,5 @@
+// Which Gateways run on the local ingress gateway, and on which host ports.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Resource } from '../api/types/meta.js';

@@ -1,3 +1,5 @@
+// Kind names as kubectl accepts them.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isRuntimeKind, resolveKind } from './kinds.js';

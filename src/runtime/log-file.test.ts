@@ -1,3 +1,5 @@
+// Size-based log rotation.
+
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

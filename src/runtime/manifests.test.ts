@@ -1,3 +1,5 @@
+// Reading manifests with positions, lists and errors.
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,5 @@
+// Pod plans from Deployments: names, policies, locality.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Deployment } from '../api/types/index.js';

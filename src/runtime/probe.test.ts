@@ -1,3 +1,5 @@
+// Readiness probes and the readiness loop's thresholds.
+
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

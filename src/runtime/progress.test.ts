@@ -1,3 +1,5 @@
+// Startup progress on terminals and in logs.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProgressPrinter } from './progress.js';

@@ -1,3 +1,5 @@
+// The runtime's persisted store of Kubernetes resources.
+
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

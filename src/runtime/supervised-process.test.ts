@@ -1,3 +1,5 @@
+// Process supervision: restarts with backoff, completion, group stop.
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,5 @@
+// Refusals of Kubernetes resources the runtime cannot run.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadManifestText } from './manifests.js';
