@@ -19,6 +19,8 @@ export interface ExecSpec {
   ready: boolean;
 }
 
+const REQUEST_TIMEOUT_MS = 60_000;
+
 interface Reply {
   status: number;
   body: string;
@@ -85,6 +87,12 @@ export class MeshClient {
           res.once('error', reject);
         },
       );
+      // A wedged daemon must not hang the CLI; only a followed log stream may stay open.
+      if (!out) {
+        req.setTimeout(REQUEST_TIMEOUT_MS, () =>
+          req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
+        );
+      }
       req.once('error', (e) =>
         reject(
           new TrellisError(
