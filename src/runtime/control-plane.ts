@@ -22,6 +22,11 @@ export interface ControlPlaneOptions {
   listen: ControlPlaneListen;
   meshConfig?: MeshConfig;
   logger: Logger;
+  /**
+   * Not in the contract: the runtime's view of the mesh, shaped as the dashboard API's RuntimeView
+   * (status() with pods and addresses, subscribe()), for a control plane that wants to serve it.
+   */
+  runtime?: { status(): unknown; subscribe(listener: () => void): () => void };
 }
 
 /** A message about a refused or accepted config change (the config room's ConfigMessage, loosely). */

@@ -231,6 +231,7 @@ export class Mesh {
       configDirs: o.manifests,
       listen: { hosts: this.#networking.controlPlaneHosts, xdsPort: 0, xdsTlsPort: 0, apiPort: 0 },
       logger: this.#log.child('controlplane'),
+      runtime: { status: () => this.status(), subscribe: (l) => this.subscribe(l) },
     });
     this.#cp = cp;
     writeFileAtomic(this.#caRootFile, cp.caRootPem());
