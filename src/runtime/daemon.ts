@@ -78,7 +78,8 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     if (ipc && process.connected) process.send!(m);
   };
   const printer = new ProgressPrinter(process.stderr);
-  const level: LogLevel = ipc || !process.stderr.isTTY ? 'info' : 'warn';
+  // In the foreground the progress printer tells the story; a detached daemon's log gets it from the logger.
+  const level: LogLevel = ipc ? 'info' : 'warn';
   const logger = createLogger({
     component: 'mesh',
     level: (o.env.TRELLIS_LOG_LEVEL as LogLevel | undefined) ?? level,

@@ -207,7 +207,7 @@ export class Mesh {
         `the manifests are invalid:\n${messages.map(formatManifestMessage).join('\n')}`,
       );
     }
-    this.#slot = claimLoopbackSlot();
+    this.#slot = claimLoopbackSlot({ pid: process.pid, tag: this.paths.processTag });
     const podCidr = o.podCidr ?? DEFAULT_POD_CIDR;
     const serviceCidr = o.serviceCidr ?? DEFAULT_SERVICE_CIDR;
     if (overlaps(parseCidr(podCidr), parseCidr(serviceCidr))) {

@@ -70,7 +70,12 @@ async function runDemo(mode: 'host' | 'netns', extra: string[] = []): Promise<vo
       'reviews-v2',
       'reviews-v3',
     ]);
-    const page = await fetch(`${status.ingressUrl}/productpage`);
+    // Ready pods reach the proxies' endpoints a moment later (the stand-in polls its control plane).
+    let page = await fetch(`${status.ingressUrl}/productpage`);
+    for (let i = 0; i < 50 && page.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      page = await fetch(`${status.ingressUrl}/productpage`);
+    }
     assert.equal(page.status, 200);
     assert.match(await page.text(), /The Comedy of Errors/);
     // The demo's own traffic: wait until productpage has seen a sign-in as jason and a few page views.
@@ -89,7 +94,12 @@ async function runDemo(mode: 'host' | 'netns', extra: string[] = []): Promise<vo
     assert.match(stderr, /stopped/);
     assert.deepEqual(taggedProcesses(new MeshPaths(name, join(stateRoot, name)).processTag), []);
   } finally {
-    child.kill('SIGKILL');
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    // After a failure the daemon may have died without stopping its pods: `down` removes what it left.
+    await trellis(['down', '--name', name], { env });
     rmSync(stateRoot, { recursive: true, force: true });
   }
 }
