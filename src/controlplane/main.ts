@@ -2,12 +2,7 @@
 // API (15014) and the embedded telemetry store. The local runtime embeds it; `trellis controlplane` runs it alone.
 
 import { mkdirSync } from 'node:fs';
-import {
-  createServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { formatMessage, loadInputs, validateResources } from '../api/index.js';
@@ -19,7 +14,7 @@ import { TrellisError } from '../shared/errors.js';
 import { type Logger, silentLogger } from '../shared/log.js';
 import { parseWorkloadId } from '../shared/spiffe.js';
 import { createEmbeddedTelemetry, type EmbeddedTelemetry } from '../telemetry/store/embedded.js';
-import { createApiServer, type EventTopic, Reply } from './api/index.js';
+import { createApiServer, type EventTopic, type RawHandler, Reply } from './api/index.js';
 import type { RuntimeView } from './api/views.js';
 import { CertificateService, caServerCredentials, MeshCa } from './ca/index.js';
 import { configDump, configz, syncz } from './debug.js';
@@ -47,12 +42,13 @@ export interface ControlPlaneOptions {
   maxDebounceMs?: number;
   scrapeIntervalMs?: number;
   logger?: Logger;
+  /** The local runtime's view (pods, addresses) for /api/v1/status and the dashboard; also settable later. */
+  runtime?: RuntimeView;
 }
 
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
-
 export interface ApiRoutes {
-  route(method: string, path: string, handler: RouteHandler): void;
+  /** Adds a route to the API server (the dashboard router's raw handlers: `({req, res, url, params})`). */
+  route(method: string, path: string, handler: RawHandler): void;
 }
 
 export interface ControlPlane {
@@ -293,8 +289,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   router.get('/ready', () => ({ ready: true }));
   const api: ApiRoutes = {
-    route: (method, path, handler) => router.raw(method, path, ({ req, res, url }) => handler(req, res, url)),
+    route: (method, path, handler) => {
+      router.raw(method, path, handler);
+    },
   };
+  if (opts.runtime) runtime.set(opts.runtime);
   const httpServers: HttpServer[] = [];
   let apiPort = opts.listen?.apiPort ?? 15014;
   for (const host of hosts) {

@@ -48,6 +48,8 @@ export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
   terminationGracePeriodSeconds?: number;
+  /** Always (default), OnFailure or Never: job-like pods end when their app exits. */
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   volumes?: Record<string, unknown>[];
 }
 

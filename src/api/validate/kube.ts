@@ -301,6 +301,7 @@ const podSpec = (): Schema<PodSpec> =>
       containers: req(arrayOf(container(), { minItems: 1 })),
       initContainers: opt(arrayOf(container())),
       terminationGracePeriodSeconds: opt(int({ min: 0 })),
+      restartPolicy: opt(enumOf(['Always', 'OnFailure', 'Never'])),
       volumes: opt(arrayOf(anyObject())),
     }),
     (p, path, ctx) => {

@@ -10,6 +10,8 @@ export interface CaptureOptions {
   excludeInboundPorts: number[];
   /** Outbound destinations (CIDRs) that bypass the sidecar, e.g. the control plane's address. */
   excludeOutboundCidrs: string[];
+  /** Inbound sources (CIDRs) that reach the app directly: the runtime's prober, as kubelet's probes do. */
+  excludeInboundSources?: string[];
 }
 
 export const ISTIO_CAPTURE_DEFAULTS: CaptureOptions = {
@@ -40,6 +42,7 @@ export function captureRules(o: CaptureOptions): string {
     `-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports ${o.outboundPort}`,
     `-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports ${o.inboundPort}`,
     '-A PREROUTING -p tcp -j ISTIO_INBOUND',
+    ...(o.excludeInboundSources ?? []).map((c) => `-A ISTIO_INBOUND -s ${c} -j RETURN`),
     ...o.excludeInboundPorts.map((p) => `-A ISTIO_INBOUND -p tcp --dport ${p} -j RETURN`),
     '-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT',
     '-A OUTPUT -p tcp -j ISTIO_OUTPUT',
