@@ -1,7 +1,7 @@
 // Checks the manifests the runtime runs with the config room's validation (every kind, file:line:col), plus what
 // only the local runtime needs: a container must have a command, since it runs commands, not images.
 
-import { unpositioned } from '../api/load/loaded-resource.js';
+import { type LoadedResource, unpositioned } from '../api/load/loaded-resource.js';
 import { formatMessage } from '../api/messages.js';
 import type { Deployment } from '../api/types/index.js';
 import { validateResources } from '../api/validate/validate.js';
@@ -12,11 +12,16 @@ function describe(m: LoadedManifest): string {
   return `${r.kind} ${r.kind === 'Namespace' ? '' : `${r.metadata.namespace ?? 'default'}/`}${r.metadata.name}`;
 }
 
+/** Manifests that crossed the daemon's API are plain JSON: their loader view has no methods left. */
+function loadedOf(m: LoadedManifest): LoadedResource {
+  if (typeof m.loaded?.positionOf === 'function') return m.loaded;
+  const source = m.position;
+  return { ...unpositioned(m.resource), source, positionOf: () => source };
+}
+
 /** Errors (and warnings) for every manifest; the batch is refused when any is an error. */
 export function validateRuntimeManifests(manifests: readonly LoadedManifest[]): ManifestMessage[] {
-  const out: ManifestMessage[] = validateResources(
-    manifests.map((m) => m.loaded ?? unpositioned(m.resource)),
-  ).map((msg) => ({
+  const out: ManifestMessage[] = validateResources(manifests.map(loadedOf)).map((msg) => ({
     severity: msg.severity === 'error' ? 'error' : 'warning',
     message: formatMessage({ ...msg, position: undefined }),
     ...(msg.position ? { position: msg.position } : {}),
@@ -29,7 +34,7 @@ export function validateRuntimeManifests(manifests: readonly LoadedManifest[]): 
         out.push({
           severity: 'error',
           message: `${describe(m)}: spec.template.spec.containers[${i}]: no command; the local runtime runs commands, not images`,
-          position: m.loaded?.positionOf(['spec', 'template', 'spec', 'containers', i]) ?? m.position,
+          position: loadedOf(m).positionOf(['spec', 'template', 'spec', 'containers', i]),
         });
       }
     });

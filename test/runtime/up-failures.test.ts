@@ -16,7 +16,7 @@ test('invalid manifests refuse to start, naming file:line:col and the field', as
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
-      /broken\.yaml:9:1: Deployment default\/mismatched: spec\.selector\.matchLabels: app=one does not match the template's labels/,
+      /broken\.yaml:15:18: Deployment default\/mismatched: spec\.selector\.matchLabels: selector does not match the pod template's labels: app=one \(template has app=two\)/,
     );
     assert.equal(existsSync(h.paths.pidFile), false);
     assert.deepEqual(await h.leftovers(), []);
