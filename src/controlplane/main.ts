@@ -14,6 +14,8 @@ import { TrellisError } from '../shared/errors.js';
 import { type Logger, silentLogger } from '../shared/log.js';
 import { parseWorkloadId } from '../shared/spiffe.js';
 import { createEmbeddedTelemetry, type EmbeddedTelemetry } from '../telemetry/store/embedded.js';
+import { PrometheusMetricsSource, writeFileSdTargets } from '../telemetry/store/prometheus.js';
+import { TelemetryQueries } from '../telemetry/store/queries.js';
 import { createApiServer, type EventTopic, type RawHandler, Reply } from './api/index.js';
 import type { RuntimeView } from './api/views.js';
 import { CertificateService, caServerCredentials, MeshCa } from './ca/index.js';
@@ -44,6 +46,11 @@ export interface ControlPlaneOptions {
   logger?: Logger;
   /** The local runtime's view (pods, addresses) for /api/v1/status and the dashboard; also settable later. */
   runtime?: RuntimeView;
+  /**
+   * Use a real Prometheus instead of the embedded store: the control plane writes the proxies it knows into
+   * `fileSdPath` (file_sd_configs) and the API's telemetry queries read from Prometheus at `url`.
+   */
+  prometheus?: { url: string; fileSdPath: string };
 }
 
 export interface ApiRoutes {
@@ -228,7 +235,17 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         },
       };
     });
-    telemetry.scraper.setTargets([...new Map(targets.map((t) => [t.url, t])).values()]);
+    const unique = [...new Map(targets.map((t) => [t.url, t])).values()];
+    if (opts.prometheus) {
+      writeFileSdTargets(opts.prometheus.fileSdPath, unique).catch((e: unknown) =>
+        logger.error('cannot write Prometheus targets', {
+          file: opts.prometheus?.fileSdPath,
+          error: String(e),
+        }),
+      );
+    } else {
+      telemetry.scraper.setTargets(unique);
+    }
   };
 
   ads = new AdsServer({
@@ -267,7 +284,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     config: configView({ config, ads, groupRevision: (g) => push.revisionOf(g) }),
     proxies: proxyView(ads),
     runtime,
-    telemetry,
+    telemetry: opts.prometheus
+      ? {
+          queries: new TelemetryQueries(new PrometheusMetricsSource({ url: opts.prometheus.url })),
+          traces: telemetry.traces,
+        }
+      : telemetry,
     rootNamespace: mesh0.rootNamespace,
     telemetryTickMs: opts.scrapeIntervalMs ?? 5000,
     logger: logger.child('api'),

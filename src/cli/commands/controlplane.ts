@@ -32,6 +32,11 @@ export function registerControlPlane(program: Command): void {
     .option('--xds-port <port>', 'plaintext xDS port', '15010')
     .option('--xds-tls-port <port>', 'mTLS xDS and CA port', '15012')
     .option('--port <port>', 'HTTP API, debug and metrics port', '15014')
+    .option('--prometheus <url>', 'read telemetry from this Prometheus instead of the embedded store')
+    .option(
+      '--prometheus-targets <file>',
+      'file_sd targets file the control plane keeps current for that Prometheus',
+    )
     .action(
       async (opts: {
         config?: string[];
