@@ -5,6 +5,7 @@ import { registerAnalyze } from './analyze.js';
 import { registerApply } from './apply.js';
 import { registerCerts } from './certs.js';
 import { registerControlPlane } from './controlplane.js';
+import { registerDashboard } from './dashboard.js';
 import { registerDelete } from './delete.js';
 import { registerDemo } from './demo.js';
 import { registerDown } from './down.js';
@@ -24,6 +25,7 @@ export const commands: RegisterCommand[] = [
   registerUp,
   registerDown,
   registerStatus,
+  registerDashboard,
   registerLogs,
   registerExec,
   registerApply,
