@@ -37,6 +37,8 @@ export interface TestClusterInit {
   maxRetries?: number;
   /** `istio.services` metadata for metric labels. */
   services?: { host: string; name: string; namespace: string }[];
+  /** Every request fails as the core would fail it (circuit breaker overflow: `UO`...). */
+  failWith?: { flag: string; reason: string };
 }
 
 /** What a test can assert about a cluster: every attempt, its options, and how each ended. */
@@ -56,6 +58,7 @@ export class TestCluster implements UpstreamCluster {
   readonly attempts: AttemptLog[] = [];
   readonly #pools = new Map<Host, UpstreamPool>();
   readonly #maxRetries: number;
+  readonly #failWith: { flag: string; reason: string } | undefined;
   #activeRetries = 0;
   retriesStarted = 0;
   retriesRefused = 0;
@@ -64,6 +67,7 @@ export class TestCluster implements UpstreamCluster {
   constructor(init: TestClusterInit) {
     this.name = init.name;
     this.#maxRetries = init.maxRetries ?? Number.POSITIVE_INFINITY;
+    this.#failWith = init.failWith;
     this.config = {
       name: init.name,
       http: { protocol: init.protocol ?? 'http1' },
@@ -98,6 +102,10 @@ export class TestCluster implements UpstreamCluster {
   }
 
   async request(req: ProxyRequest, opts: UpstreamRequestOptions): Promise<UpstreamAttempt> {
+    if (this.#failWith) {
+      req.body.cancel();
+      throw new TestFailure(this.#failWith.flag, this.#failWith.reason, false);
+    }
     const host = this.#pick(opts.previousHosts);
     if (host === undefined) {
       throw new TestFailure('UH', `no healthy endpoints in cluster "${this.name}"`, false);

@@ -155,6 +155,8 @@ export interface PipelineInit {
   options?: PipelineOptions;
   draining?: () => boolean;
   routes?: Map<string, RouteTable>;
+  /** Leave the clusters' pools open on close (they are shared with other pipelines of the test). */
+  keepClusters?: boolean;
   /** Pretend the connection was mTLS from this SPIFFE identity (inbound metadata exchange, trust). */
   peerIdentity?: string;
   clock?: Clock;
@@ -172,6 +174,7 @@ export interface RunningPipeline {
 /** A listener on 127.0.0.1:0 handing every accepted socket to a connection manager from the factory. */
 export async function startPipeline(init: PipelineInit): Promise<RunningPipeline> {
   const telemetry = init.telemetry ?? new TestTelemetry();
+  const ownsClusters = !init.keepClusters;
   const clusters = init.clusters ?? new TestClusters();
   const routes = init.routes ?? new Map();
   const factory = createHttpConnectionManagerFactory(init.options);
@@ -210,7 +213,7 @@ export async function startPipeline(init: PipelineInit): Promise<RunningPipeline
       await hcm.drain(0);
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      clusters.close();
+      if (ownsClusters) clusters.close();
     },
   };
 }

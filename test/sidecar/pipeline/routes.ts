@@ -60,7 +60,9 @@ export function match(init: MatchInit = {}): RouteMatch {
   };
 }
 
-export function retryPolicy(init: Partial<RetryPolicyConfig> & { retryOn: string[] }): RetryPolicyConfig {
+export function retryPolicy(
+  init: Partial<Omit<RetryPolicyConfig, 'retryOn'>> & { retryOn: string[] },
+): RetryPolicyConfig {
   return {
     numRetries: 2,
     retriableStatusCodes: new Set(),
