@@ -17,13 +17,24 @@ export interface GrpcUnaryCall<I extends DescMessage, O extends DescMessage> {
   cluster: string;
   /** `/package.Service/Method`. */
   path: string;
-  /** `:authority`; Envoy's envoy_grpc defaults to the cluster name. */
+  /** `:authority`; by default derived from the cluster name (`grpcAuthority`). */
   authority?: string;
   request: MessageShape<I>;
   requestSchema: I;
   responseSchema: O;
   timeoutMs: number;
   clock: Clock;
+}
+
+/**
+ * Envoy's envoy_grpc sends the cluster name as `:authority`; Istio's names (`outbound|8081||rls.ns.svc...`)
+ * hold `|`, which nghttp2-based servers (node, grpc-js) refuse with PROTOCOL_ERROR. Such a name becomes the
+ * service's `host:port`; other names that are not valid authorities become `localhost`.
+ */
+export function grpcAuthority(cluster: string): string {
+  const parts = cluster.split('|');
+  if (parts.length === 4 && /^\d+$/.test(parts[1]!) && parts[3]) return `${parts[3]}:${parts[1]}`;
+  return /^[A-Za-z0-9.\-_~:[\]]+$/.test(cluster) ? cluster : 'localhost';
 }
 
 function frame(message: Uint8Array): Buffer {
@@ -58,7 +69,7 @@ export async function grpcUnary<I extends DescMessage, O extends DescMessage>(
     const req = createRequest({
       method: 'POST',
       path: call.path,
-      authority: call.authority ?? call.cluster,
+      authority: call.authority ?? grpcAuthority(call.cluster),
       version: '2',
       headers,
       body: bufferBody(frame(toBinary(call.requestSchema, call.request))),
