@@ -96,10 +96,25 @@ export class TestTelemetry implements SidecarTelemetry {
     });
   }
 
-  /** Resolves once `n` access log lines were written. */
-  waitForLines(n: number): Promise<void> {
+  /** Resolves once `n` access log lines were written; fails after `timeoutMs` listing what was written. */
+  waitForLines(n: number, timeoutMs = 5000): Promise<void> {
     if (this.lines.length >= n) return Promise.resolve();
-    return new Promise((resolve) => this.#lineWaiters.push({ n, resolve }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`expected ${n} access log lines, got ${this.lines.length}: ${this.lines.join('')}`),
+          ),
+        timeoutMs,
+      );
+      this.#lineWaiters.push({
+        n,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
   }
 
   /** istio_requests_total series as label records with their counts. */
@@ -196,7 +211,7 @@ export async function startPipeline(init: PipelineInit): Promise<RunningPipeline
       destination: { address: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 },
       source: { address: socket.remoteAddress ?? '127.0.0.1', port: socket.remotePort ?? 0 },
       ...(init.peerIdentity && {
-        tls: { peerIdentity: init.peerIdentity, localIdentity: 'spiffe://cluster.local/ns/default/sa/local' },
+        tls: { peerIdentity: init.peerIdentity, localIdentity: telemetry.local.principal },
       }),
       acceptedAt: Date.now(),
     });

@@ -364,6 +364,7 @@ export class Router {
     s.upstreamHost = host.key;
     s.upstreamLocalAddress = attempt.upstreamLocalAddress;
     s.upstreamPeerIdentity = attempt.upstreamPeerIdentity;
+    s.details = 'via_upstream';
     const headers = res.headers;
     const peerValue = headers.get(PEER_METADATA_HEADER);
     if (peerValue !== undefined) {
