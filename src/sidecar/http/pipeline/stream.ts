@@ -35,6 +35,8 @@ export class PipelineStream implements ExchangeContext {
   internal = false;
   /** The caller may steer the router with x-envoy-* headers (sanitize.ts). */
   trusted = false;
+  /** Trusted and some x-envoy-* header arrived: the router must look for its control headers. */
+  envoyControl = false;
   /** Envoy's trusted client address. */
   clientAddress = '';
   requestId: string | undefined = undefined;
@@ -57,6 +59,8 @@ export class PipelineStream implements ExchangeContext {
   /** Upstream attempts made (x-envoy-attempt-count, %UPSTREAM_REQUEST_ATTEMPT_COUNT%). */
   attempts = 0;
   span: ActiveSpan | undefined = undefined;
+  /** The caller sent trace context headers (the injected ones must replace them). */
+  traceHeadersReceived = false;
   /** Envoy's response code details, for access logs. */
   details: string | undefined = undefined;
   /** The response head sent downstream, once known. */

@@ -35,14 +35,14 @@ function originAllowed(policies: CorsConfig[], origin: string): boolean {
  * their response; a disallowed origin leaves the response untouched (the browser refuses it).
  */
 export function corsFilter(_env: FilterEnv): Filter {
-  return (next: Handler): Handler =>
-    async (req, ctx) => {
-      const s = streamOf(ctx);
-      if (s === undefined || s.route === undefined) return next(req, ctx);
-      const policies = policiesOf(s.route.cors, s.vhost?.cors);
-      if (policies.length === 0) return next(req, ctx);
-      const origin = req.headers.get('origin');
-      if (origin === undefined || origin === '') return next(req, ctx);
+  return (next: Handler): Handler => {
+    const apply = async (
+      req: Parameters<Handler>[0],
+      ctx: Parameters<Handler>[1],
+      policies: CorsConfig[],
+      origin: string,
+    ) => {
+      const s = streamOf(ctx)!;
       const allowed = originAllowed(policies, origin);
       const credentials = policies.some((p) => p.allowCredentials);
       const requestMethod = req.headers.get('access-control-request-method');
@@ -74,4 +74,16 @@ export function corsFilter(_env: FilterEnv): Filter {
       }
       return res;
     };
+    // Requests without a policy or an Origin pass on without an extra async frame.
+    return (req, ctx) => {
+      const s = streamOf(ctx);
+      if (s === undefined || s.route === undefined) return next(req, ctx);
+      const routeCors = s.route.cors;
+      const vhostCors = s.vhost?.cors;
+      if (routeCors === undefined && vhostCors === undefined) return next(req, ctx);
+      const origin = req.headers.get('origin');
+      if (origin === undefined || origin === '') return next(req, ctx);
+      return apply(req, ctx, policiesOf(routeCors, vhostCors), origin);
+    };
+  };
 }

@@ -81,11 +81,9 @@ export function faultFilter(
   const scope = env.deps.telemetry.stats.scope('http', env.hcm.statPrefix, 'envoy_http_conn_manager_prefix');
   const delays = scope.counter('fault.delays_injected');
   const aborts = scope.counter('fault.aborts_injected');
-  return (next: Handler): Handler =>
-    async (req, ctx) => {
-      const s = streamOf(ctx);
-      const fault = s?.route?.fault ?? listener;
-      if (s === undefined || (fault.delay === undefined && fault.abort === undefined)) return next(req, ctx);
+  return (next: Handler): Handler => {
+    const inject = async (req: Parameters<Handler>[0], ctx: Parameters<Handler>[1], fault: FaultConfig) => {
+      const s = streamOf(ctx)!;
       const f = decide(fault, req.headers, control, env.random);
       if (f.delayMs !== undefined) {
         s.setFlag('DI');
@@ -107,4 +105,11 @@ export function faultFilter(
       }
       return next(req, ctx);
     };
+    // No fault configured for the route: pass on without an extra async frame.
+    return (req, ctx) => {
+      const fault = streamOf(ctx)?.route?.fault ?? listener;
+      if (fault.delay === undefined && fault.abort === undefined) return next(req, ctx);
+      return inject(req, ctx, fault);
+    };
+  };
 }

@@ -1,10 +1,8 @@
 // The connection manager's request processing, in Envoy's order, before any filter sees the request.
 
-import type { HeaderMap } from '../../../../telemetry/record.js';
 import type { Tracer } from '../../../../telemetry/trace/tracer.js';
 import type { HcmConfig } from '../../../config/model.js';
 import type { RouteProvider } from '../../../runtime/contracts.js';
-import type { HeaderList } from '../../headers.js';
 import { localReply, type ProxyRequest, type ProxyResponse } from '../../message.js';
 import { isGrpcContentType } from '../grpc.js';
 import { pipelineReply } from '../local-reply.js';
@@ -15,7 +13,8 @@ import type { PipelineStream } from '../stream.js';
 import type { PeerMetadataCache } from '../telemetry/metadata-exchange.js';
 import { forwardedFacts } from './forwarded.js';
 import type { PathNormalizer } from './path-types.js';
-import { PEER_METADATA_HEADER, PEER_METADATA_ID_HEADER, sanitizeRequestHeaders } from './sanitize.js';
+import { sanitizeRequestHeaders } from './sanitize.js';
+import { HeaderScan } from './scan.js';
 
 export interface PrepareEnv {
   hcm: HcmConfig;
@@ -28,24 +27,10 @@ export interface PrepareEnv {
   tracer: Tracer | undefined;
 }
 
-const NO_XFF: readonly string[] = Object.freeze([]);
-const NO_HEADERS: HeaderMap = Object.freeze({});
+// The steps run synchronously, one request at a time: one scan object serves every request.
+const scan = new HeaderScan();
 
-/** Trace context headers only: the tracer reads no others, and copying every header per request would cost. */
-function traceHeaders(headers: HeaderList): HeaderMap {
-  let out: Record<string, string> | undefined;
-  const n = headers.size;
-  for (let i = 0; i < n; i++) {
-    const name = headers.nameAt(i);
-    const c = name.charCodeAt(0);
-    if (c !== 116 /* t */ && c !== 98 /* b */ && c !== 120 /* x */) continue;
-    if (name === 'traceparent' || name === 'tracestate' || name === 'b3' || name.startsWith('x-b3-')) {
-      if (out === undefined) out = {};
-      out[name] ??= headers.valueAt(i);
-    }
-  }
-  return out ?? NO_HEADERS;
-}
+const NO_XFF: readonly string[] = Object.freeze([]);
 
 /**
  * Runs Envoy's HCM request steps: peer metadata (inbound), XFF and the internal judgement, sanitizing,
@@ -61,53 +46,53 @@ export function prepareRequest(
   const hcm = env.hcm;
   const headers = req.headers;
   const conn = s.conn;
-  s.grpc = isGrpcContentType(headers.get('content-type'));
+  const h = scan.read(headers);
+  s.grpc = isGrpcContentType(h.contentType);
 
   // istio/proxy's downstream discovery: read the peer's metadata before sanitizing removes it.
-  if (conn.direction === 'inbound') {
-    const value = headers.get(PEER_METADATA_HEADER);
-    const id = headers.get(PEER_METADATA_ID_HEADER);
-    if (value !== undefined || id !== undefined) {
-      s.peerHeadersReceived = true;
-      if (value !== undefined) s.downstreamPeer = env.peerCache.get(value);
-      s.downstreamPeerKey = id ?? value ?? '';
-    }
+  if (conn.direction === 'inbound' && (h.peerMetadata !== undefined || h.peerMetadataId !== undefined)) {
+    s.peerHeadersReceived = true;
+    if (h.peerMetadata !== undefined) s.downstreamPeer = env.peerCache.get(h.peerMetadata);
+    s.downstreamPeerKey = h.peerMetadataId ?? h.peerMetadata ?? '';
   }
 
   const facts = forwardedFacts({
-    xff: headers.has('x-forwarded-for') ? headers.getAll('x-forwarded-for') : NO_XFF,
+    xff: h.xff > 0 ? headers.getAll('x-forwarded-for') : NO_XFF,
     remoteAddress: conn.remoteAddress,
     useRemoteAddress: hcm.useRemoteAddress,
     trustedHops: hcm.xffNumTrustedHops,
   });
   s.clientAddress = facts.clientAddress;
   s.internal = facts.internal;
-  if (facts.xff !== undefined) headers.set('x-forwarded-for', facts.xff);
+  if (facts.xff !== undefined) {
+    if (h.xff > 0) headers.set('x-forwarded-for', facts.xff);
+    else headers.appendTrusted('x-forwarded-for', facts.xff);
+  }
   // Envoy trusts internal requests; a sidecar also trusts its own app and verified mesh peers.
   s.trusted =
     facts.internal || conn.direction === 'outbound' || (conn.direction === 'inbound' && conn.meshPeer);
   const edge = hcm.useRemoteAddress && !facts.internal;
-  sanitizeRequestHeaders(headers, { trusted: s.trusted, edge });
+  if (h.control) sanitizeRequestHeaders(headers, { trusted: s.trusted, edge });
+  s.envoyControl = h.control && s.trusted && !edge;
   if (facts.internal) headers.set('x-envoy-internal', 'true');
-  else if (headers.has('x-envoy-internal')) headers.remove('x-envoy-internal');
+  else if (h.envoyInternal && s.trusted && !edge) headers.remove('x-envoy-internal');
   if (edge) headers.set('x-envoy-external-address', facts.clientAddress);
-  if (hcm.xffNumTrustedHops === 0 || !headers.has('x-forwarded-proto')) {
-    headers.set('x-forwarded-proto', conn.tls ? 'https' : 'http');
-  }
+  const proto = conn.tls ? 'https' : 'http';
+  if (!h.forwardedProto) headers.appendTrusted('x-forwarded-proto', proto);
+  else if (hcm.xffNumTrustedHops === 0) headers.set('x-forwarded-proto', proto);
 
-  let requestId = headers.get('x-request-id');
+  let requestId = h.requestId;
   if (
     hcm.generateRequestId &&
     (requestId === undefined || requestId === '' || (!facts.internal && !hcm.preserveExternalRequestId))
   ) {
     requestId = env.requestId();
-    headers.set('x-request-id', requestId);
+    if (h.requestId === undefined) headers.appendTrusted('x-request-id', requestId);
+    else headers.set('x-request-id', requestId);
   }
   s.requestId = requestId;
 
-  const incomingXfcc = headers.has('x-forwarded-client-cert')
-    ? headers.getAll('x-forwarded-client-cert')
-    : undefined;
+  const incomingXfcc = h.clientCert ? headers.getAll('x-forwarded-client-cert') : undefined;
   const xfcc = env.forwardClientCert({
     connection: conn.downstream,
     incoming: incomingXfcc,
@@ -137,12 +122,8 @@ export function prepareRequest(
   const table = hcm.routeConfig ?? (hcm.rds === undefined ? undefined : env.routes.get(hcm.rds));
   s.table = table;
   if (table !== undefined) {
-    const found = lookupRoute(table, req, s.grpc);
-    s.vhost = found.vhost;
-    s.route = found.route;
-    if (found.route?.action.kind === 'route') {
-      s.clusterChoice = pickWeightedCluster(found.route.action, env.random);
-    }
+    const route = lookupRoute(table, req, s.grpc, s);
+    if (route?.action.kind === 'route') s.clusterChoice = pickWeightedCluster(route.action, env.random);
   }
 
   if (req.upgrade !== undefined) {
@@ -164,7 +145,8 @@ export function prepareRequest(
   const tracer = env.tracer;
   if (tracer !== undefined) {
     const operation = s.route?.decoratorOperation ?? `${req.authority}${req.path.split('?', 1)[0]}`;
-    const traceCtx = traceHeaders(headers);
+    const traceCtx = h.traceHeaders();
+    s.traceHeadersReceived = h.trace !== undefined;
     s.span =
       conn.direction === 'outbound'
         ? tracer.startClientSpan({ headers: traceCtx, operation })

@@ -14,7 +14,8 @@ export function timeoutReason(message: string): DOMException {
  * completes (`clear`), except for upgrades, which must outlive it.
  */
 export class RouteDeadline {
-  readonly signal = new Cancellation();
+  /** The downstream's own signal when there is no timeout (nothing to add, nothing to allocate). */
+  readonly signal: CancelSignal;
   readonly timeoutMs: number;
   timedOut = false;
   #timer: Timer | undefined;
@@ -23,13 +24,16 @@ export class RouteDeadline {
   constructor(clock: Clock, downstream: CancelSignal, timeoutMs: number) {
     this.#clock = clock;
     this.timeoutMs = timeoutMs;
-    this.signal.follow(downstream);
     if (timeoutMs > 0) {
+      const own = new Cancellation().follow(downstream);
+      this.signal = own;
       this.#timer = clock.setTimeout(() => {
         this.#timer = undefined;
         this.timedOut = true;
-        this.signal.abort(timeoutReason(`route timeout of ${timeoutMs}ms`));
+        own.abort(timeoutReason(`route timeout of ${timeoutMs}ms`));
       }, timeoutMs);
+    } else {
+      this.signal = downstream;
     }
   }
 

@@ -27,13 +27,13 @@ import {
   type PeerMetadataHeaders,
   workloadFromEndpointMetadata,
 } from '../telemetry/metadata-exchange.js';
-import { retryBackoffMs } from './backoff.js';
-import { RouteDeadline, sleep, timeoutReason } from './deadline.js';
+import { RouteDeadline, timeoutReason } from './deadline.js';
 import { requestHash, setCookieValue } from './hash.js';
 import { applyRouteHeaderOps } from './header-ops.js';
 import { mirror } from './mirror.js';
 import { redirectLocation } from './redirect.js';
 import { effectiveRetryPolicy, retriableFailure, retriableResponse } from './retry-policy.js';
+import { RetryState } from './retry-state.js';
 import { rewritePath } from './rewrite.js';
 import { type ClassifiedFailure, classifyFailure } from './upstream-failure.js';
 
@@ -53,8 +53,6 @@ export interface RouterOptions {
   routeConfigName: () => string;
 }
 
-type RetryDecision = 'retry' | 'limit' | 'overflow' | 'unreplayable' | 'aborted';
-
 /** Clusters that lead outside the mesh: no metadata exchange headers go there (istio/proxy skip_external). */
 const EXTERNAL_CLUSTERS = new Set(['PassthroughCluster', 'InboundPassthroughCluster', 'BlackHoleCluster']);
 
@@ -67,11 +65,12 @@ export class Router {
   }
 
   /** The terminal handler of the filter chain. */
-  readonly handler: Handler = async (req, ctx) => {
+  readonly handler: Handler = (req, ctx) => {
     const s = streamOf(ctx);
-    if (s === undefined) throw new Error('the router runs only inside a Trellis connection manager');
+    if (s === undefined)
+      return Promise.reject(new Error('the router runs only inside a Trellis connection manager'));
     const route = s.route;
-    if (route === undefined) return this.#noRoute(s, req);
+    if (route === undefined) return Promise.resolve(this.#noRoute(s, req));
     const action = route.action;
     if (action.kind === 'directResponse') {
       this.#o.hcmStats.rq_direct_response.inc();
@@ -81,13 +80,13 @@ export class Router {
       const res = localReply({ status: action.status, headers, body: action.body ?? EMPTY_BODY });
       if (action.body !== undefined && !res.headers.has('content-type'))
         res.headers.set('content-type', 'text/plain');
-      return res;
+      return Promise.resolve(res);
     }
     if (action.kind === 'redirect') {
       s.details = 'redirect';
       const headers = new HeaderList({ location: redirectLocation(req, route.match, action) });
       applyRouteHeaderOps('response', headers, s, s);
-      return localReply({ status: action.status, headers });
+      return Promise.resolve(localReply({ status: action.status, headers }));
     }
     return this.#forward(s, req, route, action);
   };
@@ -140,21 +139,22 @@ export class Router {
     applyRouteHeaderOps('request', headers, { table: s.table, vhost: s.vhost, route, cluster: choice }, s);
 
     // Timeouts: the route's, or a trusted caller's x-envoy-upstream-rq-timeout-ms (0 disables either way).
+    // Only a trusted caller's x-envoy-* headers survived the request steps, so others skip the lookups.
     let timeoutMs = action.timeoutMs;
     let headerPerTryMs: number | undefined;
-    const timeoutHeader = headers.get('x-envoy-upstream-rq-timeout-ms');
-    const perTryHeader = headers.get('x-envoy-upstream-rq-per-try-timeout-ms');
-    if (timeoutHeader !== undefined || perTryHeader !== undefined) {
-      headers.remove('x-envoy-upstream-rq-timeout-ms');
-      headers.remove('x-envoy-upstream-rq-per-try-timeout-ms');
-      if (s.trusted) {
+    if (s.envoyControl) {
+      const timeoutHeader = headers.get('x-envoy-upstream-rq-timeout-ms');
+      const perTryHeader = headers.get('x-envoy-upstream-rq-per-try-timeout-ms');
+      if (timeoutHeader !== undefined || perTryHeader !== undefined) {
+        headers.remove('x-envoy-upstream-rq-timeout-ms');
+        headers.remove('x-envoy-upstream-rq-per-try-timeout-ms');
         if (timeoutHeader !== undefined && /^\d+$/.test(timeoutHeader.trim()))
           timeoutMs = Number(timeoutHeader.trim());
         if (perTryHeader !== undefined && /^\d+$/.test(perTryHeader.trim()))
           headerPerTryMs = Number(perTryHeader.trim());
       }
     }
-    const policy = effectiveRetryPolicy(action.retry, s.vhost?.retry, headers, s.trusted);
+    const policy = effectiveRetryPolicy(action.retry, s.vhost?.retry, headers, s.envoyControl);
     let perTryMs = policy?.perTryTimeoutMs;
     // A header per-try timeout must be below the route timeout to count (Envoy ignores it otherwise).
     if (
@@ -171,44 +171,38 @@ export class Router {
       );
     }
 
+    // The request is edited in place for upstream (the stream keeps the path and authority as received).
     const newPath = rewritePath(req.path, route.match, action);
-    if (newPath !== undefined) headers.set('x-envoy-original-path', req.path);
-    const authority = action.hostRewrite ?? req.authority;
+    if (newPath !== undefined) {
+      headers.set('x-envoy-original-path', req.path);
+      req.path = newPath;
+    }
+    if (action.hostRewrite !== undefined) req.authority = action.hostRewrite;
+    req.absoluteForm = false;
 
     const hashing =
       action.hashPolicies.length > 0 ? requestHash(action.hashPolicies, req, s.clientAddress) : undefined;
 
     let body: Body = req.body;
-    const retries = policy?.numRetries ?? 0;
-    if ((retries > 0 || action.mirrors.length > 0) && !body.replayable)
+    if (((policy !== undefined && policy.numRetries > 0) || action.mirrors.length > 0) && !body.replayable) {
       body = makeReplayable(body, o.replayLimitBytes);
+      req.body = body;
+    }
 
     // Upstream-side metadata exchange (istio/proxy upstream_propagation), and the trace context.
-    const direction = s.conn.direction;
-    if (direction !== 'inbound' && !EXTERNAL_CLUSTERS.has(clusterName)) {
-      headers.set(PEER_METADATA_ID_HEADER, o.peerHeaders.id);
-      headers.set(PEER_METADATA_HEADER, o.peerHeaders.value);
+    if (s.conn.direction !== 'inbound' && !EXTERNAL_CLUSTERS.has(clusterName)) {
+      // The request steps removed any the caller sent; the values were valid when encoded.
+      headers.appendTrusted(PEER_METADATA_ID_HEADER, o.peerHeaders.id);
+      headers.appendTrusted(PEER_METADATA_HEADER, o.peerHeaders.value);
     }
     if (s.span !== undefined && o.tracer !== undefined) injectTrace(o.tracer, s, headers);
-
-    const upstream: ProxyRequest = {
-      method: req.method,
-      scheme: req.scheme,
-      authority,
-      path: newPath ?? req.path,
-      version: req.version,
-      headers,
-      body,
-      absoluteForm: false,
-      upgrade: req.upgrade,
-    };
 
     for (const m of action.mirrors) {
       if (m.fraction >= 1 || o.random() < m.fraction) {
         mirror({
           clusters: o.deps.clusters,
           clusterName: m.cluster,
-          request: upstream,
+          request: req,
           body,
           timeoutMs,
           limitBytes: o.replayLimitBytes,
@@ -220,6 +214,18 @@ export class Router {
     }
 
     const deadline = new RouteDeadline(o.clock, s.signal, timeoutMs);
+    const retry =
+      policy === undefined
+        ? undefined
+        : new RetryState({
+            policy,
+            cluster,
+            stats,
+            clock: o.clock,
+            random: o.random,
+            signal: deadline.signal,
+            body,
+          });
     const tried: Set<Host> | undefined = policy?.previousHosts ? new Set() : undefined;
     const requestOpts: UpstreamRequestOptions = {
       signal: deadline.signal,
@@ -231,57 +237,35 @@ export class Router {
       requestOpts.hostSelectionRetryMaxAttempts = policy!.hostSelectionRetryMaxAttempts;
     }
     const start = o.clock.monotonic();
-    let retriesLeft = retries;
-    let retryNumber = 0;
-    let holdingRetry = false;
-    const releaseRetry = () => {
-      if (holdingRetry) {
-        holdingRetry = false;
-        cluster.retryFinished();
-      }
-    };
-    const decide = async (): Promise<RetryDecision> => {
-      if (retriesLeft === 0) return 'limit';
-      retriesLeft--;
-      if (!body.replayable) return 'unreplayable';
-      if (!cluster.tryStartRetry()) {
-        stats.upstream_rq_retry_overflow.inc();
-        return 'overflow';
-      }
-      holdingRetry = true;
-      stats.upstream_rq_retry.inc();
-      retryNumber++;
-      const wait = retryBackoffMs(retryNumber, policy!.backoffBaseMs, policy!.backoffMaxMs, o.random);
-      return (await sleep(o.clock, wait, deadline.signal)) ? 'retry' : 'aborted';
-    };
 
     for (;;) {
       s.attempts++;
       if (s.vhost?.includeAttemptCount) headers.set('x-envoy-attempt-count', String(s.attempts));
-      const attemptBody = s.attempts === 1 ? body : (body.replay() ?? EMPTY_BODY);
-      const perTry = new Cancellation().follow(deadline.signal);
       let perTryTimedOut = false;
       let perTryTimer: Timer | undefined;
       if (perTryMs !== undefined && perTryMs > 0) {
+        const perTry = new Cancellation().follow(deadline.signal);
         perTryTimer = o.clock.setTimeout(() => {
           perTryTimedOut = true;
           perTry.abort(timeoutReason(`per-try timeout of ${perTryMs}ms`));
         }, perTryMs);
+        requestOpts.signal = perTry;
       }
-      requestOpts.signal = perTry;
-      requestOpts.retry = s.attempts > 1;
+      if (s.attempts > 1) requestOpts.retry = true;
       let attempt: UpstreamAttempt;
       try {
         attempt = await cluster.request(
-          s.attempts === 1 ? upstream : { ...upstream, body: attemptBody },
+          s.attempts === 1 ? req : { ...req, body: body.replay() ?? EMPTY_BODY },
           requestOpts,
         );
       } catch (e) {
         if (perTryTimer !== undefined) o.clock.clearTimeout(perTryTimer);
-        releaseRetry();
+        retry?.release();
         const f = classifyFailure(e, clusterName);
-        if (f.host !== undefined) tried?.add(f.host);
-        if (f.host !== undefined) s.upstreamHost = f.host.key;
+        if (f.host !== undefined) {
+          tried?.add(f.host);
+          s.upstreamHost = f.host.key;
+        }
         if (deadline.timedOut) return this.#timeoutReply(s, deadline, stats, clusterName, route);
         if (s.signal.aborted) {
           deadline.clear();
@@ -297,8 +281,8 @@ export class Router {
           f.reason = `per-try timeout of ${perTryMs}ms to cluster "${clusterName}" (route "${route.name}")`;
           f.retriable = true;
         }
-        if (policy !== undefined && f.retriable && retriableFailure(policy, f.kind)) {
-          const d = await decide();
+        if (retry !== undefined && f.retriable && retriableFailure(retry.policy, f.kind)) {
+          const d = await retry.decide();
           if (d === 'retry') continue;
           if (d === 'aborted') {
             if (deadline.timedOut) return this.#timeoutReply(s, deadline, stats, clusterName, route);
@@ -314,27 +298,19 @@ export class Router {
       const res = attempt.response;
       tried?.add(attempt.host);
       stats.responseCode(res.status);
-      if (policy !== undefined && retriableResponse(policy, res.status, res.headers)) {
-        releaseRetry();
-        const d = await decide();
-        if (d === 'retry') {
+      if (retry !== undefined && retriableResponse(retry.policy, res.status, res.headers)) {
+        const d = await retry.decide();
+        if (d === 'retry' || d === 'aborted') {
           attempt.done(responseOutcome(res.status));
           res.tunnel?.destroy();
           res.body.cancel();
-          continue;
-        }
-        if (d === 'aborted') {
-          attempt.done(responseOutcome(res.status));
-          res.body.cancel();
+          if (d === 'retry') continue;
           if (deadline.timedOut) return this.#timeoutReply(s, deadline, stats, clusterName, route);
           throw resetExchange('the downstream went away during a retry back-off');
         }
         if (d === 'limit') s.setFlag('URX');
         else if (d === 'overflow') s.setFlag('UO');
-      } else if (holdingRetry) {
-        releaseRetry();
-        stats.upstream_rq_retry_success.inc();
-      }
+      } else retry?.final();
       attempt.done(responseOutcome(res.status));
       this.#upstreamResponse(
         s,
@@ -380,7 +356,11 @@ export class Router {
       s.upstreamPeerKey = workload ?? '';
     }
     applyRouteHeaderOps('response', headers, { table: s.table, vhost: s.vhost, route, cluster: choice }, s);
-    headers.set('x-envoy-upstream-service-time', String(Math.round(this.#o.clock.monotonic() - start)));
+    const serviceTime = String(Math.round(this.#o.clock.monotonic() - start));
+    // Another Envoy upstream may have set it already; otherwise appending skips a scan and a validation.
+    if (headers.has('x-envoy-upstream-service-time'))
+      headers.set('x-envoy-upstream-service-time', serviceTime);
+    else headers.appendTrusted('x-envoy-upstream-service-time', serviceTime);
     if (setCookie !== undefined) headers.add('set-cookie', setCookie);
   }
 
@@ -412,12 +392,17 @@ export class Router {
   }
 }
 
-/** Writes the span's context into the upstream request (W3C and B3 by default). */
+/**
+ * Writes the span's context into the upstream request (W3C and B3 by default). Without trace headers from the
+ * caller they are appended as they are (hex ids, valid by construction); otherwise they replace the caller's.
+ */
 function injectTrace(tracer: Tracer, s: PipelineStream, headers: HeaderList): void {
   const out: Record<string, string | string[] | undefined> = {};
   tracer.inject(s.span!, out);
   for (const name in out) {
     const v = out[name];
-    if (typeof v === 'string') headers.set(name, v);
+    if (typeof v !== 'string') continue;
+    if (s.traceHeadersReceived) headers.set(name, v);
+    else headers.appendTrusted(name, v);
   }
 }

@@ -8,7 +8,9 @@ import type { PipelineDeps } from '../../../runtime/contracts.js';
 import type { ExchangeOutcome } from '../../message.js';
 import { FLAG, flagsString } from '../flags.js';
 import type { PipelineStream } from '../stream.js';
-import { PeerRecorders } from './peer-recorders.js';
+import { PeerRecorders, type RecorderKey } from './peer-recorders.js';
+
+const NO_SERVICE = Object.freeze({});
 
 function protocolOf(version: string): string {
   return version === '2' ? 'HTTP/2' : version === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
@@ -95,6 +97,17 @@ export class HcmReporter {
     if (s.span !== undefined) o.tracer?.end(s.span, rec);
   }
 
+  /** Filled per request and read synchronously by PeerRecorders: no key object per request. */
+  readonly #key: RecorderKey = {
+    reporter: 'source',
+    serviceKey: '',
+    service: {},
+    peerKey: '',
+    peer: undefined,
+    peerPrincipal: undefined,
+    localPrincipal: undefined,
+  };
+
   #istio(s: PipelineStream, rec: RequestRecord): void {
     const t = this.#o.deps.telemetry;
     const clusterName = s.clusterName;
@@ -104,27 +117,22 @@ export class HcmReporter {
         : this.#o.deps.clusters.get(clusterName)?.config.istio.services[0];
     const inbound = s.conn.direction === 'inbound';
     const recorders = inbound ? this.#destination : this.#source;
-    const recorder = recorders.recorder(
-      inbound
-        ? {
-            reporter: 'destination',
-            serviceKey: clusterName ?? '',
-            service: service ?? {},
-            peerKey: s.downstreamPeerKey,
-            peer: s.downstreamPeer,
-            peerPrincipal: s.conn.peerPrincipal,
-            localPrincipal: s.conn.localPrincipal,
-          }
-        : {
-            reporter: 'source',
-            serviceKey: clusterName ?? '',
-            service: service ?? {},
-            peerKey: s.upstreamPeerKey,
-            peer: s.upstreamPeer,
-            peerPrincipal: s.upstreamPeerIdentity,
-            localPrincipal: t.local.principal,
-          },
-    );
-    recorder.record(rec);
+    const key = this.#key;
+    key.serviceKey = clusterName ?? '';
+    key.service = service ?? NO_SERVICE;
+    if (inbound) {
+      key.reporter = 'destination';
+      key.peerKey = s.downstreamPeerKey;
+      key.peer = s.downstreamPeer;
+      key.peerPrincipal = s.conn.peerPrincipal;
+      key.localPrincipal = s.conn.localPrincipal;
+    } else {
+      key.reporter = 'source';
+      key.peerKey = s.upstreamPeerKey;
+      key.peer = s.upstreamPeer;
+      key.peerPrincipal = s.upstreamPeerIdentity;
+      key.localPrincipal = t.local.principal;
+    }
+    recorders.recorder(key).record(rec);
   }
 }
