@@ -138,7 +138,6 @@ class PipelineHcm implements HttpConnectionManager {
     const env: FilterEnv = {
       hcm: config,
       deps,
-      direction: 'outbound',
       clock: o.clock,
       random: o.random,
       logger: o.logger,

@@ -12,11 +12,13 @@ import type { Handler } from '../../message.js';
  */
 export type Filter = (next: Handler) => Handler;
 
-/** What a filter factory may use; built once per connection manager. */
+/**
+ * What a filter factory may use; built once per connection manager. Per-request facts (direction, peer,
+ * route) are on the stream: `streamOf(ctx)`.
+ */
 export interface FilterEnv {
   readonly hcm: HcmConfig;
   readonly deps: PipelineDeps;
-  readonly direction: 'inbound' | 'outbound' | 'gateway';
   readonly clock: Clock;
   /** Uniform in [0, 1). */
   readonly random: () => number;
