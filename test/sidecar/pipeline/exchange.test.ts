@@ -2,6 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ISTIO_TEXT_FORMAT } from '../../../src/telemetry/accesslog/formats.js';
+import { otlpJsonEncoder, zipkinJsonEncoder } from '../../../src/telemetry/trace/encode.js';
+import { BatchSpanExporter } from '../../../src/telemetry/trace/exporter.js';
+import { TestCollector } from '../../../src/telemetry/trace/testing/collector.js';
 import { TestClusters } from './clusters.js';
 import {
   hcmConfig,
@@ -21,6 +24,8 @@ describe('metadata exchange and telemetry, productpage → reviews', () => {
   let app: Upstream;
   let server: RunningPipeline;
   let client: RunningPipeline;
+  const collector = new TestCollector();
+  const exporters: BatchSpanExporter[] = [];
   const tracing = {
     randomSamplingPercent: 100,
     provider: { kind: 'zipkin' as const, collectorCluster: 'zipkin', endpoint: '/api/v2/spans' },
@@ -29,6 +34,10 @@ describe('metadata exchange and telemetry, productpage → reviews', () => {
   };
 
   before(async () => {
+    const endpoint = await collector.start();
+    // Spans leave each sidecar the way the core exports them: the server's as OTLP, the client's as Zipkin.
+    exporters.push(new BatchSpanExporter({ endpoint, encoder: otlpJsonEncoder, flushIntervalMs: 10 }));
+    exporters.push(new BatchSpanExporter({ endpoint, encoder: zipkinJsonEncoder, flushIntervalMs: 10 }));
     app = await startUpstream((req, res) => {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ path: req.url }));
@@ -58,6 +67,7 @@ describe('metadata exchange and telemetry, productpage → reviews', () => {
           canonicalRevision: 'v2',
           principal: SERVER_ID,
         },
+        spanSink: exporters[0],
       }),
     });
     const clientClusters = new TestClusters();
@@ -84,13 +94,15 @@ describe('metadata exchange and telemetry, productpage → reviews', () => {
       }),
       clusters: clientClusters,
       direction: 'outbound',
-      telemetry: new TestTelemetry({ local: { principal: CLIENT_ID } }),
+      telemetry: new TestTelemetry({ local: { principal: CLIENT_ID }, spanSink: exporters[1] }),
     });
   });
   after(async () => {
     await client.close();
     await server.close();
     await app.close();
+    for (const e of exporters) await e.shutdown();
+    await collector.close();
   });
 
   test('each side learns the other: the app and the client never see the peer headers', async () => {
@@ -156,9 +168,13 @@ describe('metadata exchange and telemetry, productpage → reviews', () => {
     );
   });
 
-  test('spans: a client span on the way out, a server span on the way in, one trace, parent and child', async () => {
-    const clientSpan = client.telemetry.spans[0]!;
-    const serverSpan = server.telemetry.spans[0]!;
+  test('spans reach the collector: a client span out, a server span in, one trace, parent and child', async () => {
+    await collector.waitForSpans(2);
+    const clientSpan = collector.spans.find((sp) => sp.kind === 'CLIENT')!;
+    const serverSpan = collector.spans.find((sp) => sp.kind === 'SERVER')!;
+    assert.deepEqual(collector.batches.map((b) => b.format).sort(), ['otlp', 'zipkin']);
+    assert.equal(serverSpan.serviceName, 'reviews.default');
+    assert.equal(clientSpan.serviceName, 'productpage.default');
     assert.equal(clientSpan.kind, 'CLIENT');
     assert.equal(serverSpan.kind, 'SERVER');
     assert.equal(serverSpan.traceId, clientSpan.traceId);

@@ -11,8 +11,6 @@ import type {
   HttpConnectionManagerFactory,
   PipelineDeps,
 } from '../../runtime/contracts.js';
-import type { Body, BodySink } from '../body.js';
-import type { HeaderList } from '../headers.js';
 import type {
   ConnectionInfo,
   ExchangeContext,
@@ -38,6 +36,7 @@ import {
   type PeerMetadataHeaders,
 } from './telemetry/metadata-exchange.js';
 import { HcmReporter } from './telemetry/reporter.js';
+import { TrailerTap } from './trailer-tap.js';
 
 /**
  * Builds Trellis's connection managers. `options` carries the seams (security engines, path normalization,
@@ -54,52 +53,6 @@ export function createHttpConnectionManagerFactory(
 function nodeCluster(deps: PipelineDeps): string {
   const l = deps.telemetry.local;
   return l.workloadName && l.namespace ? `${l.workloadName}.${l.namespace}` : (l.workloadName ?? '');
-}
-
-/** A response body that reports its trailers (gRPC status of a streamed response) on the way through. */
-class TrailerTap implements Body {
-  readonly #inner: Body;
-  readonly #onEnd: (trailers: HeaderList | undefined) => void;
-
-  constructor(inner: Body, onEnd: (trailers: HeaderList | undefined) => void) {
-    this.#inner = inner;
-    this.#onEnd = onEnd;
-  }
-
-  get size(): number | undefined {
-    return this.#inner.size;
-  }
-
-  get replayable(): boolean {
-    return false;
-  }
-
-  read(sink: BodySink): void {
-    this.#inner.read({
-      onData: (chunk) => sink.onData(chunk),
-      onEnd: (trailers) => {
-        this.#onEnd(trailers);
-        sink.onEnd(trailers);
-      },
-      onError: (err) => sink.onError(err),
-    });
-  }
-
-  pause(): void {
-    this.#inner.pause();
-  }
-
-  resume(): void {
-    this.#inner.resume();
-  }
-
-  cancel(reason?: Error): void {
-    this.#inner.cancel(reason);
-  }
-
-  replay(): Body | undefined {
-    return undefined;
-  }
 }
 
 class PipelineHcm implements HttpConnectionManager {
