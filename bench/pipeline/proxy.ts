@@ -2,6 +2,8 @@
 
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import { compileHeaderMatcher } from '../../src/sidecar/config/match/header-matcher.js';
+import { compileRouteMatch } from '../../src/sidecar/config/match/route.js';
 import type {
   ClusterConfig,
   HcmConfig,
@@ -42,21 +44,25 @@ const cluster: UpstreamCluster = {
 
 /** A Bookinfo-sized route table: the request matches the third route of the second virtual host. */
 function route(name: string, prefix: string, headers: RouteEntry['match']['headers'] = []): RouteEntry {
+  const match: RouteEntry['match'] = {
+    path: { kind: 'prefix', value: prefix },
+    caseSensitive: true,
+    headers,
+    queryParameters: [],
+    grpcOnly: false,
+  };
   return {
     name,
-    match: {
-      path: { kind: 'prefix', value: prefix },
-      caseSensitive: true,
-      headers,
-      queryParameters: [],
-      grpcOnly: false,
-    },
+    match,
+    matches: compileRouteMatch(match),
     action: {
       kind: 'route',
       clusters: [
         { name: CLUSTER, weight: 100, requestHeaders: NO_HEADER_OPS, responseHeaders: NO_HEADER_OPS },
       ],
       totalWeight: 100,
+      clusterNotFoundStatus: 503,
+      priority: 'DEFAULT',
       timeoutMs: 0,
       mirrors: [],
       hashPolicies: [],
@@ -68,13 +74,13 @@ function route(name: string, prefix: string, headers: RouteEntry['match']['heade
   };
 }
 const jason = [
-  {
+  compileHeaderMatcher({
     name: 'end-user',
-    kind: 'string' as const,
+    kind: 'string',
     match: stringMatch('exact', 'jason'),
     invert: false,
     treatMissingAsEmpty: false,
-  },
+  }),
 ];
 const vhosts: VirtualHostConfig[] = ['details', '127.0.0.1', 'ratings'].map((name) => ({
   name: `${name}:9080`,
@@ -83,6 +89,7 @@ const vhosts: VirtualHostConfig[] = ['details', '127.0.0.1', 'ratings'].map((nam
   requestHeaders: NO_HEADER_OPS,
   responseHeaders: NO_HEADER_OPS,
   includeAttemptCount: false,
+  includeAttemptCountInResponse: false,
   rateLimits: [],
 }));
 const byDomain = new Map<string, VirtualHostConfig>();
@@ -135,8 +142,11 @@ const hcmConfig: HcmConfig = {
   httpFilters: [
     { name: 'envoy.filters.http.fault', kind: 'fault', config: {} },
     { name: 'envoy.filters.http.cors', kind: 'cors' },
-    { name: 'envoy.filters.http.router', kind: 'router' },
+    { name: 'envoy.filters.http.router', kind: 'router', suppressEnvoyHeaders: false },
   ],
+  codec: 'auto',
+  stripPort: 'none',
+  headersWithUnderscores: 'allow',
   useRemoteAddress: false,
   xffNumTrustedHops: 0,
   forwardClientCert: 'SANITIZE',
@@ -161,7 +171,13 @@ const hcmConfig: HcmConfig = {
       ? undefined
       : {
           randomSamplingPercent: 1,
-          provider: { kind: 'zipkin', collectorCluster: 'zipkin', endpoint: '/api/v2/spans' },
+          provider: {
+            kind: 'zipkin',
+            collectorCluster: 'zipkin',
+            endpoint: '/api/v2/spans',
+            traceId128bit: true,
+            sharedSpanContext: false,
+          },
           customTags: [],
           spawnUpstreamSpan: false,
         },

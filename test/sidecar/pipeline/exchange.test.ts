@@ -28,7 +28,13 @@ describe('metadata exchange and telemetry, productpage → reviews', () => {
   const exporters: BatchSpanExporter[] = [];
   const tracing = {
     randomSamplingPercent: 100,
-    provider: { kind: 'zipkin' as const, collectorCluster: 'zipkin', endpoint: '/api/v2/spans' },
+    provider: {
+      kind: 'zipkin' as const,
+      collectorCluster: 'zipkin',
+      endpoint: '/api/v2/spans',
+      traceId128bit: true,
+      sharedSpanContext: false,
+    },
     customTags: [],
     spawnUpstreamSpan: false,
   };

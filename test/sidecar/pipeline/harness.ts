@@ -136,9 +136,12 @@ export class TestTelemetry implements SidecarTelemetry {
 export function hcmConfig(init: Partial<HcmConfig> & { routeConfig?: RouteTable } = {}): HcmConfig {
   const filters: HttpFilterConfig[] = init.httpFilters ? [...init.httpFilters] : [];
   if (!filters.some((f) => f.kind === 'router'))
-    filters.push({ name: 'envoy.filters.http.router', kind: 'router' });
+    filters.push({ name: 'envoy.filters.http.router', kind: 'router', suppressEnvoyHeaders: false });
   return {
     statPrefix: 'outbound_0.0.0.0_9080',
+    codec: 'auto',
+    stripPort: 'none',
+    headersWithUnderscores: 'allow',
     useRemoteAddress: false,
     xffNumTrustedHops: 0,
     forwardClientCert: 'SANITIZE',

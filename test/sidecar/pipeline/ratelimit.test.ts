@@ -1,6 +1,7 @@
 // Rate limits end to end: Istio's local limit (4/min) and global limit against the merged RLS service.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { create } from '@bufbuild/protobuf';
 import { parseRateLimitConfig } from '../../../src/ratelimit/config.js';
 import { ISTIO_TASK_CONFIG } from '../../../src/ratelimit/examples.js';
 import { MemoryCounterStore } from '../../../src/ratelimit/memory-store.js';
@@ -9,27 +10,36 @@ import { type RunningRateLimitServer, startRateLimitServer } from '../../../src/
 import { RateLimitDecider } from '../../../src/ratelimit/service.js';
 import type { CounterStore } from '../../../src/ratelimit/store.js';
 import { ManualClock } from '../../../src/shared/clock.js';
-import type {
-  GlobalRateLimitConfig,
-  HeaderMatcher,
-  LocalRateLimitConfig,
-} from '../../../src/sidecar/config/model.js';
-import { stringMatch } from '../../../src/sidecar/config/string-match.js';
+import type { GlobalRateLimitConfig, LocalRateLimitConfig } from '../../../src/sidecar/config/model.js';
+import { rateLimitPolicyFromProto } from '../../../src/sidecar/ratelimit/descriptors.js';
+import { globalRateLimitFromJson } from '../../../src/sidecar/ratelimit/global-config.js';
+import { localRateLimitFromJson } from '../../../src/sidecar/ratelimit/local-config.js';
+import { RateLimitSchema } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { redisSkipReason, startRedis, type TestRedis } from '../../resilience/redis-server.js';
 import { TestClusters } from './clusters.js';
 import { deadPort, hcmConfig, request, startPipeline, startUpstream, type Upstream } from './harness.js';
 import { route, routeTable, simpleTable, vhost } from './routes.js';
 
 /** Istio's task: token_bucket {max_tokens: 4, tokens_per_fill: 4, fill_interval: 60s}, x-local-rate-limit: true. */
-const ISTIO_LOCAL: LocalRateLimitConfig = {
-  statPrefix: 'http_local_rate_limiter',
-  tokenBucket: { maxTokens: 4, tokensPerFill: 4, fillIntervalMs: 60_000 },
-  enabled: { fraction: 1 },
-  enforced: { fraction: 1 },
-  responseHeaders: [{ key: 'x-local-rate-limit', value: 'true', action: 'overwrite' }],
-  status: 429,
-  descriptors: [],
-};
+const ISTIO_LOCAL: LocalRateLimitConfig = localRateLimitFromJson({
+  '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct',
+  type_url: 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
+  value: {
+    stat_prefix: 'http_local_rate_limiter',
+    token_bucket: { max_tokens: 4, tokens_per_fill: 4, fill_interval: '60s' },
+    filter_enabled: {
+      runtime_key: 'local_rate_limit_enabled',
+      default_value: { numerator: 100, denominator: 'HUNDRED' },
+    },
+    filter_enforced: {
+      runtime_key: 'local_rate_limit_enforced',
+      default_value: { numerator: 100, denominator: 'HUNDRED' },
+    },
+    response_headers_to_add: [
+      { append_action: 'OVERWRITE_IF_EXISTS_OR_ADD', header: { key: 'x-local-rate-limit', value: 'true' } },
+    ],
+  },
+});
 
 describe('local rate limit', () => {
   let upstream: Upstream;
@@ -109,47 +119,65 @@ describe('local rate limit', () => {
   });
 });
 
-const apiPath: HeaderMatcher = {
-  name: ':path',
-  kind: 'string',
-  match: stringMatch('regex', '/api/v1/products/[1-9]{1,2}'),
-  invert: false,
-  treatMissingAsEmpty: false,
-};
-
 /** Istio's global task as route config: PATH from the vhost, `api` from its own route (regex on :path). */
 function istioGlobalTable() {
   return routeTable({
     virtualHosts: [
       vhost({
-        rateLimits: [
-          {
-            stage: 0,
-            actions: [
-              { kind: 'requestHeaders', headerName: ':path', descriptorKey: 'PATH', skipIfAbsent: false },
-            ],
-          },
-        ],
+        rateLimits: rateLimitPolicyFromProto(
+          [
+            create(RateLimitSchema, {
+              actions: [
+                {
+                  actionSpecifier: {
+                    case: 'requestHeaders',
+                    value: { headerName: ':path', descriptorKey: 'PATH' },
+                  },
+                },
+              ],
+            }),
+          ],
+          'vhost',
+        ),
         routes: [
           route({
             name: 'api',
             match: { prefix: '/api/v1/products' },
             route: {
               cluster: 'productpage',
-              rateLimits: [
-                {
-                  stage: 0,
-                  actions: [
-                    {
-                      kind: 'headerValueMatch',
-                      descriptorKey: 'PATH',
-                      descriptorValue: 'api',
-                      expectMatch: true,
-                      headers: [apiPath],
-                    },
-                  ],
-                },
-              ],
+              rateLimits: rateLimitPolicyFromProto(
+                [
+                  create(RateLimitSchema, {
+                    actions: [
+                      {
+                        actionSpecifier: {
+                          case: 'headerValueMatch',
+                          value: {
+                            descriptorKey: 'PATH',
+                            descriptorValue: 'api',
+                            expectMatch: true,
+                            headers: [
+                              {
+                                name: ':path',
+                                headerMatchSpecifier: {
+                                  case: 'stringMatch',
+                                  value: {
+                                    matchPattern: {
+                                      case: 'safeRegex',
+                                      value: { regex: '/api/v1/products/[1-9]{1,2}' },
+                                    },
+                                  },
+                                },
+                              },
+                            ],
+                          },
+                        },
+                      },
+                    ],
+                  }),
+                ],
+                'route api',
+              ),
             },
           }),
           route({ route: { cluster: 'productpage' } }),
@@ -159,19 +187,22 @@ function istioGlobalTable() {
   });
 }
 
-function globalFilter(config: Partial<GlobalRateLimitConfig> = {}) {
+function globalFilter(overrides: Partial<GlobalRateLimitConfig> = {}) {
+  const config = globalRateLimitFromJson({
+    '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit',
+    domain: 'ratelimit',
+    failure_mode_deny: true,
+    timeout: '2s',
+    enable_x_ratelimit_headers: 'DRAFT_VERSION_03',
+    rate_limit_service: {
+      grpc_service: { envoy_grpc: { cluster_name: 'outbound|8081||ratelimit.default.svc.cluster.local' } },
+      transport_api_version: 'V3',
+    },
+  });
   return {
     name: 'envoy.filters.http.ratelimit',
     kind: 'rateLimit' as const,
-    config: {
-      domain: 'ratelimit',
-      stage: 0,
-      cluster: 'outbound|8081||ratelimit.default.svc.cluster.local',
-      timeoutMs: 2000,
-      failureModeDeny: true,
-      enableXRateLimitHeaders: true,
-      ...config,
-    },
+    config: { ...config, ...overrides },
   };
 }
 

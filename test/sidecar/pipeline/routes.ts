@@ -1,5 +1,7 @@
 // Hand-built RouteTables for pipeline tests (stand-in for sidecar/config's decoders), with Envoy's domain matching.
 
+import { compileHeaderMatcher } from '../../../src/sidecar/config/match/header-matcher.js';
+import { compileRouteMatch } from '../../../src/sidecar/config/match/route.js';
 import type {
   CorsConfig,
   FaultConfig,
@@ -7,7 +9,7 @@ import type {
   HeaderMutation,
   HeaderOps,
   LocalRateLimitConfig,
-  RateLimitPolicy,
+  RateLimitPolicyEntry,
   RetryPolicyConfig,
   RouteActionConfig,
   RouteEntry,
@@ -24,16 +26,27 @@ export function ops(
 ): HeaderOps {
   const add = Array.isArray(init.add)
     ? init.add
-    : Object.entries(init.add ?? {}).map(([key, value]) => ({ key, value, action: 'overwrite' as const }));
+    : Object.entries(init.add ?? {}).map(([key, value]) => ({
+        key,
+        value,
+        action: 'overwrite' as const,
+        keepEmpty: false,
+      }));
   return { add, remove: init.remove ?? [] };
 }
 
 export function exactHeader(name: string, value: string, invert = false): HeaderMatcher {
-  return { name, kind: 'string', match: stringMatch('exact', value), invert, treatMissingAsEmpty: false };
+  return compileHeaderMatcher({
+    name,
+    kind: 'string',
+    match: stringMatch('exact', value),
+    invert,
+    treatMissingAsEmpty: false,
+  });
 }
 
 export function presentHeader(name: string, present = true): HeaderMatcher {
-  return { name, kind: 'present', present, invert: false, treatMissingAsEmpty: false };
+  return compileHeaderMatcher({ name, kind: 'present', present, invert: false, treatMissingAsEmpty: false });
 }
 
 export interface MatchInit {
@@ -86,7 +99,7 @@ export interface ActionInit {
   regexRewrite?: { pattern: RegExp; substitution: string };
   hostRewrite?: string;
   websocket?: boolean;
-  rateLimits?: RateLimitPolicy[];
+  rateLimits?: RateLimitPolicyEntry[];
   hashPolicies?: RouteActionConfig['hashPolicies'];
 }
 
@@ -103,6 +116,8 @@ export function action(init: ActionInit): RouteActionConfig {
     kind: 'route',
     clusters,
     totalWeight: clusters.reduce((n, c) => n + c.weight, 0),
+    clusterNotFoundStatus: 503,
+    priority: 'DEFAULT',
     timeoutMs: init.timeoutMs ?? 0,
     retry: init.retry,
     mirrors: init.mirrors ?? [],
@@ -132,9 +147,11 @@ export interface RouteInit {
 let routeCounter = 0;
 
 export function route(init: RouteInit = {}): RouteEntry {
+  const m = match(init.match);
   return {
     name: init.name ?? `route-${++routeCounter}`,
-    match: match(init.match),
+    match: m,
+    matches: compileRouteMatch(m),
     action: init.action ?? action(init.route ?? {}),
     requestHeaders: init.requestHeaders ?? NO_HEADER_OPS,
     responseHeaders: init.responseHeaders ?? NO_HEADER_OPS,
@@ -155,7 +172,7 @@ export interface VhostInit {
   retry?: RetryPolicyConfig;
   includeAttemptCount?: boolean;
   cors?: CorsConfig;
-  rateLimits?: RateLimitPolicy[];
+  rateLimits?: RateLimitPolicyEntry[];
 }
 
 export function vhost(init: VhostInit): VirtualHostConfig {
@@ -167,6 +184,7 @@ export function vhost(init: VhostInit): VirtualHostConfig {
     responseHeaders: init.responseHeaders ?? NO_HEADER_OPS,
     retry: init.retry,
     includeAttemptCount: init.includeAttemptCount ?? false,
+    includeAttemptCountInResponse: false,
     cors: init.cors,
     rateLimits: init.rateLimits ?? [],
   };

@@ -193,12 +193,21 @@ describe('routing', () => {
           routes: [r],
           requestHeaders: ops({ add: { 'x-level': 'vhost' } }),
           responseHeaders: ops({
-            add: [{ key: 'x-vhost', value: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%', action: 'overwrite' }],
+            add: [
+              {
+                key: 'x-vhost',
+                value: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%',
+                action: 'overwrite',
+                keepEmpty: false,
+              },
+            ],
           }),
         }),
       ],
       requestHeaders: ops({ add: { 'x-global': 'yes' } }),
-      responseHeaders: ops({ add: [{ key: 'x-resp-level', value: 'global', action: 'addIfAbsent' }] }),
+      responseHeaders: ops({
+        add: [{ key: 'x-resp-level', value: 'global', action: 'addIfAbsent', keepEmpty: false }],
+      }),
     });
     const p = await startPipeline({ config: hcmConfig({ routeConfig: table }), clusters: clusters() });
     try {

@@ -10,7 +10,6 @@ import { pipelineReply } from '../local-reply.js';
 import { applyHeadersToAdd } from '../router/header-ops.js';
 import { streamOf } from '../stream.js';
 import { rateLimitRequestInfo } from './descriptors.js';
-import { globalRateLimitConfig, rateLimitPolicies } from './ratelimit-adapter.js';
 import type { Filter, FilterEnv } from './types.js';
 
 /**
@@ -24,7 +23,7 @@ export function globalRateLimitFilter(
   opts: { client: (cluster: string) => RateLimitClient; sourceCluster: string },
 ): Filter {
   if (config.kind !== 'rateLimit') throw new Error(`filter "${config.name}" is not a global rate limit`);
-  const cfg = globalRateLimitConfig(config.config);
+  const cfg = config.config;
   const client = cfg.serviceCluster === undefined ? undefined : opts.client(cfg.serviceCluster);
   const filter = new GlobalRateLimitFilter({ config: cfg, client, logger: env.logger });
   const scope = env.deps.telemetry.stats.scope('cluster', cfg.serviceCluster ?? '', 'envoy_cluster_name');
@@ -38,8 +37,8 @@ export function globalRateLimitFilter(
       const route = s?.route;
       if (s === undefined || route === undefined || route.action.kind !== 'route') return next(req, ctx);
       const policies = selectRateLimitPolicies({
-        route: rateLimitPolicies(route.action.rateLimits),
-        virtualHost: rateLimitPolicies(s.vhost?.rateLimits ?? []),
+        route: route.action.rateLimits,
+        virtualHost: s.vhost?.rateLimits ?? [],
       });
       if (policies.length === 0) return next(req, ctx);
       const descriptors = generateDescriptors(

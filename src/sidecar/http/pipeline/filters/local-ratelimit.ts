@@ -9,7 +9,6 @@ import { pipelineReply } from '../local-reply.js';
 import { applyHeadersToAdd } from '../router/header-ops.js';
 import { streamOf } from '../stream.js';
 import { rateLimitRequestInfo } from './descriptors.js';
-import { localRateLimitConfig, rateLimitPolicies } from './ratelimit-adapter.js';
 import type { Filter, FilterEnv } from './types.js';
 
 /**
@@ -23,7 +22,7 @@ export function localRateLimitFilter(
   sourceCluster: string,
 ): Filter {
   if (config.kind !== 'localRateLimit') throw new Error(`filter "${config.name}" is not a local rate limit`);
-  const listener = localRateLimitConfig(config.config);
+  const listener = config.config;
   const limiter = new LocalRateLimitFilter(listener, { clock: env.clock, random: env.random });
   const scope = env.deps.telemetry.stats.scope(listener.statPrefix, 'http_local_rate_limit');
   const limited = scope.counter('rate_limited');
@@ -33,13 +32,13 @@ export function localRateLimitFilter(
       const s = streamOf(ctx);
       if (s === undefined) return next(req, ctx);
       const routeModel = s.route?.localRateLimit;
-      const routeConfig = routeModel === undefined ? undefined : localRateLimitConfig(routeModel);
+      const routeConfig = routeModel;
       const active = routeConfig ?? listener;
       let descriptors: ReturnType<typeof generateDescriptors> | undefined;
       if (active.descriptors.length > 0 && s.route?.action.kind === 'route') {
         const policies = selectRateLimitPolicies({
-          route: rateLimitPolicies(s.route.action.rateLimits),
-          virtualHost: rateLimitPolicies(s.vhost?.rateLimits ?? []),
+          route: s.route.action.rateLimits,
+          virtualHost: s.vhost?.rateLimits ?? [],
           vhRateLimits: active.vhRateLimits,
         });
         descriptors = generateDescriptors(

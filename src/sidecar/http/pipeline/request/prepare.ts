@@ -1,6 +1,7 @@
 // The connection manager's request processing, in Envoy's order, before any filter sees the request.
 
 import type { Tracer } from '../../../../telemetry/trace/tracer.js';
+import { pickWeightedCluster } from '../../../config/match/weighted.js';
 import type { HcmConfig } from '../../../config/model.js';
 import type { RouteProvider } from '../../../runtime/contracts.js';
 import { localReply, type ProxyRequest, type ProxyResponse } from '../../message.js';
@@ -8,7 +9,6 @@ import { isGrpcContentType } from '../grpc.js';
 import { pipelineReply } from '../local-reply.js';
 import type { XfccBuilder } from '../options.js';
 import { lookupRoute } from '../router/route-lookup.js';
-import { pickWeightedCluster } from '../router/weighted.js';
 import type { PipelineStream } from '../stream.js';
 import type { PeerMetadataCache } from '../telemetry/metadata-exchange.js';
 import { forwardedFacts } from './forwarded.js';
@@ -122,7 +122,7 @@ export function prepareRequest(
   const table = hcm.routeConfig ?? (hcm.rds === undefined ? undefined : env.routes.get(hcm.rds));
   s.table = table;
   if (table !== undefined) {
-    const route = lookupRoute(table, req, s.grpc, s);
+    const route = lookupRoute(table, req, s);
     if (route?.action.kind === 'route') s.clusterChoice = pickWeightedCluster(route.action, env.random);
   }
 

@@ -1,6 +1,7 @@
 // Retry decisions: every retry_on condition against responses and failures, and the x-envoy-* request overrides.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { compileHeaderMatcher } from '../../../config/match/header-matcher.js';
 import type { RetryPolicyConfig } from '../../../config/model.js';
 import { stringMatch } from '../../../config/string-match.js';
 import { HeaderList } from '../../headers.js';
@@ -47,13 +48,13 @@ test('retriable-status-codes uses the policy list; retriable-headers matches res
   );
   const headers = policy(['retriable-headers'], {
     retriableHeaders: [
-      {
+      compileHeaderMatcher({
         name: 'x-retry',
         kind: 'string',
         match: stringMatch('exact', 'yes'),
         invert: false,
         treatMissingAsEmpty: false,
-      },
+      }),
     ],
   });
   assert.equal(retriableResponse(headers, 200, res({ 'x-retry': 'yes' })), true);

@@ -4,7 +4,6 @@ import type { HeaderMatcher, RetryPolicyConfig } from '../../../config/model.js'
 import type { HeaderList } from '../../headers.js';
 import { grpcStatusOf } from '../grpc.js';
 import { DEFAULT_BACKOFF_BASE_MS, defaultBackoffMaxMs } from './backoff.js';
-import { headerMatches } from './route-match.js';
 
 /** Envoy's retry_on conditions as bits. */
 export const RETRY_ON = Object.freeze({
@@ -176,8 +175,7 @@ export function retriableResponse(p: EffectiveRetryPolicy, status: number, heade
   if (on & RETRY_ON['retriable-status-codes'] && p.retriableStatusCodes.has(status)) return true;
   if (on & RETRY_ON['retriable-headers']) {
     for (const m of p.retriableHeaders) {
-      const values = headers.getAll(m.name);
-      if (headerMatches(m, values.length === 0 ? undefined : values.join(','))) return true;
+      if (m.matches((name) => joinedValues(headers, name))) return true;
     }
     for (const name of p.retriableHeaderNames) if (headers.has(name)) return true;
   }
@@ -204,4 +202,9 @@ export function retriableFailure(p: EffectiveRetryPolicy, kind: FailureKind): bo
   if (kind === 'connect-failure' && on & (RETRY_ON['connect-failure'] | RETRY_ON['reset-before-request']))
     return true;
   return false;
+}
+
+function joinedValues(headers: HeaderList, name: string): string | undefined {
+  const values = headers.getAll(name);
+  return values.length === 0 ? undefined : values.join(',');
 }

@@ -1,8 +1,8 @@
-// The one place the pipeline finds a request's virtual host and route: swap in sidecar/config's findRoute here.
+// The one place the pipeline finds a request's virtual host and route, with sidecar/config's compiled matchers.
 
-import type { RouteEntry, RouteTable, VirtualHostConfig } from '../../../config/model.js';
+import type { RouteEntry, RouteRequest, RouteTable, VirtualHostConfig } from '../../../config/model.js';
 import type { ProxyRequest } from '../../message.js';
-import { routePredicate } from './route-match.js';
+import { requestHeaderValue } from './request-headers.js';
 
 /** Where the lookup writes its answer (the request's stream). */
 export interface RouteLookup {
@@ -15,20 +15,16 @@ export interface RouteLookup {
  * authority), then the first route of that host whose match holds. Writes both into `into` and returns
  * the route (undefined: no virtual host, or no route in it).
  */
-export function lookupRoute(
-  table: RouteTable,
-  req: ProxyRequest,
-  grpc: boolean,
-  into: RouteLookup,
-): RouteEntry | undefined {
+export function lookupRoute(table: RouteTable, req: ProxyRequest, into: RouteLookup): RouteEntry | undefined {
   const vhost = table.findVirtualHost(req.authority.toLowerCase());
   into.vhost = vhost;
   into.route = undefined;
   if (vhost === undefined) return undefined;
   const routes = vhost.routes;
+  const routeRequest: RouteRequest = { path: req.path, header: (name) => requestHeaderValue(req, name) };
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i]!;
-    if (routePredicate(route)(req, grpc)) {
+    if (route.matches(routeRequest)) {
       into.route = route;
       return route;
     }
