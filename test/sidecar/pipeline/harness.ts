@@ -4,6 +4,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Clock } from '../../../src/shared/clock.js';
 import type {
   AccessLogConfig,
@@ -13,6 +14,7 @@ import type {
 } from '../../../src/sidecar/config/model.js';
 import { createHttpConnectionManagerFactory } from '../../../src/sidecar/http/pipeline/hcm.js';
 import type { PipelineOptions } from '../../../src/sidecar/http/pipeline/options.js';
+import { peerIdentity as verifiedPeerIdentity } from '../../../src/sidecar/identity/peer-identity.js';
 import type {
   DownstreamConnection,
   HttpConnectionManager,
@@ -177,6 +179,13 @@ export interface PipelineInit {
   keepClusters?: boolean;
   /** Pretend the connection was mTLS from this SPIFFE identity (inbound metadata exchange, trust). */
   peerIdentity?: string;
+  /**
+   * Terminate real mTLS, as the listener does: client certificates verified against `ca`, and each connection
+   * handed over as the TLS socket with its verified peer (`tls.peerIdentity`, `peerCertificate`).
+   */
+  mtls?: { certPem: string; keyPem: string; caPem: string; localIdentity: string };
+  /** The original destination the listener reports (SO_ORIGINAL_DST); default: the socket's local address. */
+  originalDestination?: { address: string; port: number };
   clock?: Clock;
 }
 
@@ -203,7 +212,7 @@ export async function startPipeline(init: PipelineInit): Promise<RunningPipeline
     draining: init.draining ?? (() => false),
   });
   const sockets = new Set<net.Socket>();
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+  const hand = (socket: net.Socket, tlsInfo: DownstreamConnection['tls']) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     hcm.serve({
@@ -211,14 +220,46 @@ export async function startPipeline(init: PipelineInit): Promise<RunningPipeline
       direction: init.direction ?? 'outbound',
       listenerName: 'test',
       filterChainName: 'test',
-      destination: { address: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 },
+      destination: init.originalDestination ?? {
+        address: socket.localAddress ?? '127.0.0.1',
+        port: socket.localPort ?? 0,
+      },
       source: { address: socket.remoteAddress ?? '127.0.0.1', port: socket.remotePort ?? 0 },
-      ...(init.peerIdentity && {
-        tls: { peerIdentity: init.peerIdentity, localIdentity: telemetry.local.principal },
-      }),
+      ...(tlsInfo && { tls: tlsInfo }),
       acceptedAt: Date.now(),
     });
-  });
+  };
+  const mtls = init.mtls;
+  const server: net.Server = mtls
+    ? tls
+        .createServer(
+          {
+            cert: mtls.certPem,
+            key: mtls.keyPem,
+            ca: mtls.caPem,
+            requestCert: true,
+            rejectUnauthorized: true,
+            minVersion: 'TLSv1.3',
+            ALPNProtocols: ['http/1.1'],
+          },
+          (socket) =>
+            hand(socket, {
+              peerIdentity: verifiedPeerIdentity(socket),
+              peerCertificate: socket.getPeerCertificate(),
+              localIdentity: mtls.localIdentity,
+              sni: typeof socket.servername === 'string' ? socket.servername : undefined,
+              alpn: socket.alpnProtocol || undefined,
+            }),
+        )
+        .on('tlsClientError', () => {})
+    : net.createServer({ allowHalfOpen: true }, (socket) =>
+        hand(
+          socket,
+          init.peerIdentity
+            ? { peerIdentity: init.peerIdentity, localIdentity: telemetry.local.principal }
+            : undefined,
+        ),
+      );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {

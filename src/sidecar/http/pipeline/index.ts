@@ -14,6 +14,11 @@ export type { PipelineOptions, XfccAction, XfccBuilder } from './options.js';
 export { normalizeRequestPath } from './request/path-normalize.js';
 export type { PathNormalization, PathNormalizationResult, PathNormalizer } from './request/path-types.js';
 export { lookupRoute, type RouteLookup } from './router/route-lookup.js';
+export {
+  dynamicMetadataOf,
+  type SecurityPipelineDeps,
+  securityPipelineOptions,
+} from './security/index.js';
 export { PipelineStream, streamOf } from './stream.js';
 export {
   decodePeerMetadata,
