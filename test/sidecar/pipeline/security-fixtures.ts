@@ -157,8 +157,12 @@ export interface ExtAuthzJson {
   failOpen?: boolean;
 }
 
-const patterns = (names: string[] | undefined) =>
-  names === undefined ? undefined : { patterns: names.map((exact) => ({ exact, ignoreCase: true })) };
+/** A header list as translate/security.ts writes it; absent lists stay absent (proto3 JSON has no undefined). */
+function patterns(field: string, names: string[] | undefined): Json {
+  return names === undefined
+    ? {}
+    : { [field]: { patterns: names.map((exact) => ({ exact, ignoreCase: true })) } };
+}
 
 /**
  * Istio's CUSTOM action: a shadow RBAC filter naming the policies (prefixed `istio-ext-authz-`) under
@@ -182,10 +186,10 @@ export function customJson(policies: Record<string, Json>, ext: ExtAuthzJson): J
       ? {
           httpService: {
             serverUri: { uri: 'http://ext-authz.foo.svc.cluster.local:8000', cluster: ext.cluster, timeout },
-            authorizationRequest: { allowedHeaders: patterns(ext.includeRequestHeadersInCheck) },
+            authorizationRequest: patterns('allowedHeaders', ext.includeRequestHeadersInCheck),
             authorizationResponse: {
-              allowedUpstreamHeaders: patterns(ext.headersToUpstreamOnAllow),
-              allowedClientHeaders: patterns(ext.headersToDownstreamOnDeny),
+              ...patterns('allowedUpstreamHeaders', ext.headersToUpstreamOnAllow),
+              ...patterns('allowedClientHeaders', ext.headersToDownstreamOnDeny),
             },
           },
         }
