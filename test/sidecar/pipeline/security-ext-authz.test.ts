@@ -30,8 +30,10 @@ import {
   echoOf,
   INBOUND_CLUSTER,
   inboundHcm,
+  methodIs,
   pathExact,
   policyJson,
+  rbacJson,
   startEcho,
 } from './security-fixtures.js';
 
@@ -275,6 +277,42 @@ describe('ext_authz over gRPC (envoyExtAuthzGrpc) through an HTTP/2 cluster', ()
     assert.equal(r.status, 401);
     assert.equal(r.body, 'not over gRPC either');
     assert.equal(r.headers['x-ext-authz-check'], 'denied');
+  });
+});
+
+describe("AuthorizationPolicy's order: CUSTOM, then ALLOW", () => {
+  let p: RunningPipeline;
+  before(async () => {
+    const [shadow, extAuthz] = customJson(
+      { 'ns[default]-policy[ext-authz]-rule[0]': policyJson([pathExact('/headers')], [ANY]) },
+      { kind: 'http', cluster: HTTP_AUTHZ, includeRequestHeadersInCheck: ['x-ext-authz'] },
+    );
+    const allowGet = rbacJson({
+      policies: { 'ns[default]-policy[details-viewer]-rule[0]': policyJson([methodIs('GET')], [ANY]) },
+    });
+    p = await inbound(inboundHcm('authorization/details', { httpFilters: [shadow!, extAuthz!, allowGet] }));
+  });
+  after(() => p.close());
+
+  test('a CUSTOM denial wins although an ALLOW policy matches; a CUSTOM allow does not override ALLOW', async () => {
+    const allowed = await request(p.port, { path: '/headers', headers: { 'x-ext-authz': 'allow' } });
+    assert.equal(allowed.status, 200);
+    const customDenied = await request(p.port, { path: '/headers', headers: { 'x-ext-authz': 'deny' } });
+    assert.equal(customDenied.status, 403);
+    assert.equal(customDenied.body, DENIED_BODY);
+    const allowDenied = await request(p.port, {
+      method: 'POST',
+      path: '/headers',
+      headers: { 'x-ext-authz': 'allow' },
+      body: '{}',
+    });
+    assert.equal(allowDenied.status, 403);
+    assert.equal(allowDenied.body, 'RBAC: access denied');
+    await p.telemetry.waitForLines(3);
+    assert.deepEqual(
+      p.telemetry.records.map((r) => `${r.responseFlags} ${r.responseCodeDetails}`),
+      ['- via_upstream', 'UAEX ext_authz_denied', '- rbac_access_denied_matched_policy[none]'],
+    );
   });
 });
 

@@ -53,7 +53,10 @@ export function refuseInvalidMethod(
   });
 }
 
+/** Envoy's names for the filter kinds, as operators know them from config dumps and stats. */
+const ENVOY_NAME: Readonly<Record<Kind, string>> = { jwt: 'jwt_authn', rbac: 'rbac', extAuthz: 'ext_authz' };
+
 /** Names a filter in replies and logs: `rbac filter "envoy.filters.http.rbac" on HCM "inbound_0.0.0.0_9080"`. */
-export function filterLabel(config: HttpFilterConfig, env: FilterEnv): string {
-  return `${config.kind === 'jwt' ? 'jwt_authn' : config.kind === 'extAuthz' ? 'ext_authz' : 'rbac'} filter "${config.name}" on HCM "${env.hcm.statPrefix}"`;
+export function filterLabel(config: Extract<HttpFilterConfig, { kind: Kind }>, env: FilterEnv): string {
+  return `${ENVOY_NAME[config.kind]} filter "${config.name}" on HCM "${env.hcm.statPrefix}"`;
 }

@@ -63,7 +63,7 @@ export const rbacFilter: FilterFactory = (filterConfig, env): Filter => {
       count.denied.inc();
       const why =
         decision.policy === undefined
-          ? `no ALLOW policy matched`
+          ? 'no ALLOW policy matched'
           : `${rules.action} policy "${decision.policy}" matched`;
       return Promise.resolve(
         pipelineReply(s, {
