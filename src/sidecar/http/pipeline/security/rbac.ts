@@ -61,14 +61,12 @@ export const rbacFilter: FilterFactory = (filterConfig, env): Filter => {
         return next(req, ctx);
       }
       count.denied.inc();
-      const why =
-        decision.policy === undefined
-          ? 'no ALLOW policy matched'
-          : `${rules.action} policy "${decision.policy}" matched`;
+      // The policy that decided goes to the access log (response_code_details), never to the caller:
+      // policy and namespace names tell an attacker what to try next.
       return Promise.resolve(
         pipelineReply(s, {
           status: RBAC_DENIED_STATUS,
-          reason: `${RBAC_DENIED_BODY}: ${why} (${where})`,
+          reason: `${RBAC_DENIED_BODY} (${where})`,
           body: RBAC_DENIED_BODY,
           details: decision.details,
         }),
