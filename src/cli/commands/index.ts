@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerCerts } from './certs.js';
 import { registerControlPlane } from './controlplane.js';
+import { registerProxy } from './proxy.js';
+import { registerProxyConfig } from './proxy-config.js';
 import { registerProxyStatus } from './proxy-status.js';
 import { registerRatelimit } from './ratelimit.js';
 import { registerValidate } from './validate.js';
@@ -15,6 +17,8 @@ export const commands: RegisterCommand[] = [
   registerAnalyze,
   registerControlPlane,
   registerProxyStatus,
+  registerProxy,
+  registerProxyConfig,
   registerCerts,
   registerRatelimit,
 ];
