@@ -82,6 +82,9 @@ export class TlsTerminator {
         );
       };
       raw.once('close', onClose);
+      // A half-open raw socket hides the client's FIN from the handshake, which then waits for ever for a
+      // client that gave up; half-close is allowed again on the TLS socket once the handshake is done.
+      (raw as unknown as { allowHalfOpen: boolean }).allowHalfOpen = false;
       this.#server.emit('connection', raw);
     });
   }

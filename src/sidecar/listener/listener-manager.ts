@@ -46,6 +46,8 @@ export class ListenerManager {
   readonly #bound = new Map<string, Bound>();
   readonly #errors = new Map<string, string>();
   readonly #retired = new Set<ListenerRuntime>();
+  /** Every accepted socket still open, so that a shutdown can close what draining left behind. */
+  readonly #sockets = new Set<net.Socket>();
   #config: Pick<SidecarConfig, 'listenersByAddress'> | undefined;
   #accepting = true;
   #warnedNoOriginalDst = false;
@@ -131,7 +133,12 @@ export class ListenerManager {
   /** Closes every listening socket (drain, shutdown); accepted connections are untouched. */
   async stopAccepting(): Promise<void> {
     this.#accepting = false;
-    await Promise.all([...this.#bound.keys()].map((name) => this.#unbind(name)));
+    for (const name of [...this.#bound.keys()]) this.#unbind(name);
+  }
+
+  /** Connections accepted and still open. */
+  get openConnections(): number {
+    return this.#sockets.size;
   }
 
   /** Drains every runtime, current and retired, until the deadline (monotonic ms). */
@@ -146,6 +153,7 @@ export class ListenerManager {
     for (const e of this.#entries.values()) e.runtime.close();
     for (const r of this.#retired) r.close();
     this.#retired.clear();
+    for (const s of this.#sockets) s.destroy();
   }
 
   #bindHost(l: ListenerConfig): string {
@@ -180,11 +188,12 @@ export class ListenerManager {
     });
   }
 
-  #unbind(name: string): Promise<void> {
+  /** The listening socket closes at once; the server's 'close' would wait for every connection. */
+  #unbind(name: string): void {
     const b = this.#bound.get(name);
-    if (!b) return Promise.resolve();
+    if (!b) return;
     this.#bound.delete(name);
-    return new Promise((resolve) => b.server.close(() => resolve()));
+    b.server.close();
   }
 
   #retire(runtime: ListenerRuntime): void {
@@ -199,6 +208,8 @@ export class ListenerManager {
   #accept(name: string, socket: net.Socket): void {
     // Every later owner adds its own handler; until then an early reset must not crash the process.
     socket.on('error', () => {});
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
     const entry = this.#entries.get(name);
     if (!this.#accepting || !entry) {
       socket.destroy();

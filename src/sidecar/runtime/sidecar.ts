@@ -206,6 +206,11 @@ export class Sidecar implements AdminContext {
     return this.#config;
   }
 
+  /** Downstream connections accepted and still open. */
+  get openConnections(): number {
+    return this.#listeners.openConnections;
+  }
+
   get clusterManager(): SidecarClusterManager {
     return this.#clusters;
   }
@@ -301,14 +306,20 @@ export class Sidecar implements AdminContext {
     if (this.#stopping) return this.#stopping;
     this.#stopping = (async () => {
       this.#state = 'DRAINING';
+      const step = (name: string) => this.logger.debug(`stop: ${name}`);
       await this.#listeners.stopAccepting();
+      step(`listeners closed (${this.#listeners.openConnections} connections open)`);
       await this.#listeners.drain(this.#clock.monotonic());
+      step('drained');
       await this.#listeners.close();
       this.#clusters.destroy();
       await this.#xds?.close();
       this.#agent?.stop();
+      step('xds closed');
       await Promise.all([this.#admin.close(), this.#health.close()]);
+      step('admin closed');
       await this.telemetry.close();
+      step('telemetry closed');
     })();
     return this.#stopping;
   }

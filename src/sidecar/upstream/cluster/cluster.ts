@@ -458,7 +458,7 @@ export class ManagedCluster implements UpstreamCluster {
       ctx.shouldSelectAnotherHost = (h) => keys.has(h.key);
       ctx.hostSelectionRetryCount = 5;
     }
-    if (o.originalDestination) {
+    if (o.originalDestination && this.#config.type === 'ORIGINAL_DST') {
       const d = o.originalDestination;
       if (this.#rt.isSelf?.(d.address, d.port)) {
         throw new ClusterFailure({
