@@ -48,6 +48,7 @@ export class ListenerManager {
   readonly #retired = new Set<ListenerRuntime>();
   /** Every accepted socket still open, so that a shutdown can close what draining left behind. */
   readonly #sockets = new Set<net.Socket>();
+  #socketsGone: (() => void) | undefined;
   #config: Pick<SidecarConfig, 'listenersByAddress'> | undefined;
   #accepting = true;
   #warnedNoOriginalDst = false;
@@ -141,10 +142,31 @@ export class ListenerManager {
     return this.#sockets.size;
   }
 
-  /** Drains every runtime, current and retired, until the deadline (monotonic ms). */
+  /**
+   * Drains every runtime, current and retired, then waits for the connections still open (including ones
+   * that were in a listener filter or TLS handshake when the drain began) and cuts what is left at the
+   * deadline (monotonic ms).
+   */
   async drain(deadlineMs: number): Promise<void> {
     const runtimes = [...[...this.#entries.values()].map((e) => e.runtime), ...this.#retired];
     await Promise.all(runtimes.map((r) => r.drain(deadlineMs)));
+    if (this.#sockets.size === 0) return;
+    const clock = this.#opts.clock;
+    await new Promise<void>((resolve) => {
+      const timer = clock.setTimeout(
+        () => {
+          this.#socketsGone = undefined;
+          for (const s of this.#sockets) s.destroy();
+          resolve();
+        },
+        Math.max(0, deadlineMs - clock.monotonic()),
+      );
+      this.#socketsGone = () => {
+        clock.clearTimeout(timer);
+        this.#socketsGone = undefined;
+        resolve();
+      };
+    });
   }
 
   /** Final shutdown: nothing more is accepted and every chain lets go of its resources. */
@@ -209,7 +231,10 @@ export class ListenerManager {
     // Every later owner adds its own handler; until then an early reset must not crash the process.
     socket.on('error', () => {});
     this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      if (this.#sockets.size === 0) this.#socketsGone?.();
+    });
     const entry = this.#entries.get(name);
     if (!this.#accepting || !entry) {
       socket.destroy();

@@ -37,6 +37,11 @@ export interface PodSpec {
   bootstrap?: Partial<Bootstrap>;
   /** The identity the sidecar actually holds, when it differs from the registry's (an impostor). */
   certServiceAccount?: string;
+  /**
+   * The sidecar runs as a separate `trellis proxy` process the test starts: the bootstrap uses Istio's fixed
+   * ports on the pod's address (admin 15000, stats 15090, readiness 15021, merged metrics 15020).
+   */
+  external?: boolean;
 }
 
 export interface TestPod {
@@ -183,8 +188,14 @@ export class TestMesh {
       },
       xds: { address: this.cp.addresses.xdsTls, tls: true, caCertificateFile: caFile },
       ca: { address: this.cp.addresses.xdsTls, tokenFile },
-      admin: { address: ip, port: 0, socketPath: join(this.dir, `${spec.name}.admin.sock`) },
-      ports: { stats: 0, mergedMetrics: 0, readiness: 0 },
+      admin: {
+        address: ip,
+        port: spec.external ? 15000 : 0,
+        socketPath: join(this.dir, `${spec.name}.admin.sock`),
+      },
+      ports: spec.external
+        ? { stats: 15090, mergedMetrics: 15020, readiness: 15021 }
+        : { stats: 0, mergedMetrics: 0, readiness: 0 },
       bindAddress: ip,
       drainTimeoutMs: 2000,
       ...spec.bootstrap,
@@ -192,7 +203,7 @@ export class TestMesh {
     const bootstrapPath = join(this.dir, `${spec.name}.bootstrap.json`);
     writeFileSync(bootstrapPath, JSON.stringify(bootstrap, null, 2));
     const pod: TestPod = { spec, ip, appIp, sidecar: undefined, bootstrap, bootstrapPath };
-    if (hasSidecar) {
+    if (hasSidecar && !spec.external) {
       pod.sidecar = await Sidecar.start({
         bootstrap,
         logger: log(spec.name),
