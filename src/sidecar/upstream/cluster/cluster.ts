@@ -24,7 +24,10 @@ import { ClusterFailure, failureFromPoolError } from './failure.js';
 import { type HostCounters, hostCounters } from './host-counters.js';
 import { keepAliveMs, PoolSet, type UpstreamProtocol } from './pool-set.js';
 import { ReleasingBody } from './releasing-body.js';
-import type { UpstreamTlsProvider } from './upstream-tls.js';
+import { UpstreamTlsProvider } from './upstream-tls.js';
+
+/** ALPN of TCP connections over mesh mTLS (Istio's cluster default for TCP). */
+export const MESH_TCP_ALPN: readonly string[] = ['istio-peer-exchange', 'istio'];
 
 export interface ClusterRuntime {
   stats: StatsStore;
@@ -261,6 +264,10 @@ export class ManagedCluster implements UpstreamCluster {
       tlsOptions = choice.tls
         ? this.#rt.tls.options(this.name, choice.tls, (id) => this.#notePeer(host, id))
         : undefined;
+      // Istio offers these for TCP over mesh mTLS whatever the cluster lists (its istio.alpn filter only
+      // rewrites ALPN for HTTP), so the server picks its TCP chain even on a port it sniffs.
+      if (tlsOptions && choice.tls && UpstreamTlsProvider.isMesh(choice.tls))
+        tlsOptions = { ...tlsOptions, ALPNProtocols: [...MESH_TCP_ALPN] };
     } catch (e) {
       throw new ClusterFailure({
         flag: 'UF',
