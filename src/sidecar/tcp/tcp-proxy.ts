@@ -8,18 +8,24 @@ import type { IstioPeerFacts, WorkloadFacts } from '../../telemetry/metrics/isti
 import type { RequestRecord } from '../../telemetry/record.js';
 import type { Stat } from '../../telemetry/stats/stat.js';
 import { pickTcpCluster } from '../config/match/weighted.js';
-import type { TcpProxyConfig } from '../config/model.js';
+import type { ClusterConfig, TcpProxyConfig } from '../config/model.js';
 import type { DeadlineSweeper } from '../http/deadlines.js';
 import type { DownstreamConnection, SidecarTelemetry } from '../runtime/contracts.js';
-import type { ManagedCluster, TcpUpstream } from '../upstream/cluster/cluster.js';
+import type { TcpConnectOptions, TcpUpstream } from '../upstream/cluster/cluster.js';
 import { RESET } from '../upstream/outlier/outcome.js';
 import { Splice, type SpliceResult } from './splice.js';
 
 /** How TCP metrics reach Istio's counters: deltas every interval (Istio's default is 15 s) and at close. */
 const REPORT_INTERVAL_MS = 10_000;
 
+/** What tcp_proxy needs of a cluster: a connection, and the services it serves (metric labels). */
+export interface TcpCluster {
+  readonly config: Pick<ClusterConfig, 'istio'>;
+  connect(opts?: TcpConnectOptions): Promise<TcpUpstream>;
+}
+
 export interface TcpClusters {
-  get(name: string): Pick<ManagedCluster, 'connect' | 'config'> | undefined;
+  get(name: string): TcpCluster | undefined;
 }
 
 export interface TcpProxyDeps {
@@ -164,11 +170,7 @@ export class TcpProxy {
     for (const c of this.#connecting) c.socket.destroy();
   }
 
-  async #connect(
-    conn: DownstreamConnection,
-    cluster: Pick<ManagedCluster, 'connect'>,
-    name: string,
-  ): Promise<TcpUpstream> {
+  async #connect(conn: DownstreamConnection, cluster: TcpCluster, name: string): Promise<TcpUpstream> {
     const tried = new Set<string>();
     const attempts = Math.max(1, this.config.maxConnectAttempts);
     for (let i = 1; ; i++) {
@@ -188,7 +190,7 @@ export class TcpProxy {
 
   #spliced(
     conn: DownstreamConnection,
-    cluster: Pick<ManagedCluster, 'config'>,
+    cluster: TcpCluster,
     name: string,
     upstream: TcpUpstream,
     started: number,
@@ -236,11 +238,7 @@ export class TcpProxy {
     this.#armReports();
   }
 
-  #peerFacts(
-    conn: DownstreamConnection,
-    cluster: Pick<ManagedCluster, 'config'>,
-    upstream: TcpUpstream,
-  ): IstioPeerFacts {
+  #peerFacts(conn: DownstreamConnection, cluster: TcpCluster, upstream: TcpUpstream): IstioPeerFacts {
     const local = this.#deps.telemetry.local;
     const service = cluster.config.istio.services[0];
     const inbound = conn.direction === 'inbound';
