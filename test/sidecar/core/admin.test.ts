@@ -256,6 +256,74 @@ describe('trellis proxy-config', () => {
   });
 });
 
+describe('a config the sidecar refuses', () => {
+  test('is NACKed with the field named; the previous config keeps serving; the next good one is applied', async () => {
+    const before = client.sidecar!.xdsStatus()!.kinds.cluster;
+    const dumpBefore = (await admin(client, '/config_dump')).body;
+    await mesh.apply([
+      {
+        apiVersion: 'networking.istio.io/v1alpha3',
+        kind: 'EnvoyFilter',
+        metadata: { name: 'health-checks', namespace: 'default' },
+        spec: {
+          workloadSelector: { labels: { app: 'sleep' } },
+          configPatches: [
+            {
+              applyTo: 'CLUSTER',
+              match: { context: 'SIDECAR_OUTBOUND', cluster: { service: 'web.default.svc.cluster.local' } },
+              patch: {
+                operation: 'MERGE',
+                value: {
+                  health_checks: [
+                    {
+                      timeout: '1s',
+                      interval: '5s',
+                      unhealthy_threshold: 1,
+                      healthy_threshold: 1,
+                      tcp_health_check: {},
+                    },
+                  ],
+                },
+              },
+            },
+          ],
+        },
+      },
+    ]);
+    await eventually(
+      () => client.sidecar!.xdsStatus()!.kinds.cluster.updateRejected > before.updateRejected,
+      'the NACK',
+    );
+    const nack = client.sidecar!.xdsStatus()!.kinds.cluster.lastNack!;
+    assert.match(nack.message, /outbound\|9080\|\|web\.default\.svc\.cluster\.local.*health_checks/);
+    assert.equal(client.sidecar!.xdsStatus()!.kinds.cluster.ackedVersion, before.ackedVersion);
+    assert.equal((await viaProxy(client, 'http://web:9080/still')).status, 200);
+    const clustersAfter = JSON.parse((await admin(client, '/config_dump')).body).configs[1];
+    assert.deepEqual(
+      clustersAfter,
+      JSON.parse(dumpBefore).configs[1],
+      'nothing of the refused update was applied',
+    );
+    await mesh.cp.config.delete([{ kind: 'EnvoyFilter', namespace: 'default', name: 'health-checks' }]);
+    await mesh.apply([
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: { host: 'web', trafficPolicy: { connectionPool: { tcp: { maxConnections: 77 } } } },
+      },
+    ]);
+    await eventually(
+      async () =>
+        (await admin(client, '/clusters')).body.includes(
+          'outbound|9080||web.default.svc.cluster.local::default_priority::max_connections::77',
+        ),
+      'the next good version to be applied',
+    );
+    assert.equal((await viaProxy(client, 'http://web:9080/again')).status, 200);
+  });
+});
+
 describe('readiness', () => {
   test('503 while the CA and control plane are unreachable, 200 once the certificate and config are in', async () => {
     // A port that refuses connections until the test forwards it to the control plane.

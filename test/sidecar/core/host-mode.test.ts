@@ -39,8 +39,20 @@ let echo: TestPod;
 let banner: TestPod;
 let strict: TestPod;
 let impostor: TestPod;
+let guarded: TestPod;
 const servers: (http.Server | net.Server)[] = [];
 let grpcServer: grpc.Server;
+
+const GUARD_POLICY = {
+  apiVersion: 'security.istio.io/v1',
+  kind: 'AuthorizationPolicy',
+  metadata: { name: 'guarded', namespace: 'default' },
+  spec: {
+    selector: { matchLabels: { app: 'guarded' } },
+    action: 'ALLOW',
+    rules: [{ from: [{ source: { principals: ['cluster.local/ns/default/sa/allowed'] } }] }],
+  },
+};
 
 const STRICT_POLICY = {
   apiVersion: 'security.istio.io/v1',
@@ -50,7 +62,7 @@ const STRICT_POLICY = {
 };
 
 before(async () => {
-  mesh = await Mesh.start({ prefix: '127.31', configs: [STRICT_POLICY] });
+  mesh = await Mesh.start({ prefix: '127.31', configs: [STRICT_POLICY, GUARD_POLICY] });
   mesh.addService('sleep', [{ name: 'http', port: 80 }]);
   mesh.addService('web', [{ name: 'http', port: 9080 }]);
   mesh.addService('grpc', [{ name: 'grpc', port: 50051 }]);
@@ -61,6 +73,7 @@ before(async () => {
     { name: 'tcp', port: 9000 },
   ]);
   mesh.addService('secure', [{ name: 'http', port: 9080 }]);
+  mesh.addService('guarded', [{ name: 'tcp', port: 9000 }]);
   sleep = await mesh.startPod({ name: 'sleep-0', app: 'sleep', ports: [{ name: 'http', port: 80 }] });
   web = await mesh.startPod({ name: 'web-v1-0', app: 'web', ports: [{ name: 'http', port: 9080 }] });
   grpcPod = await mesh.startPod({ name: 'grpc-0', app: 'grpc', ports: [{ name: 'grpc', port: 50051 }] });
@@ -80,6 +93,8 @@ before(async () => {
     ports: [{ name: 'http', port: 9080 }],
     certServiceAccount: 'evil',
   });
+  guarded = await mesh.startPod({ name: 'guarded-0', app: 'guarded', ports: [{ name: 'tcp', port: 9000 }] });
+  servers.push(await startEchoApp(guarded.appIp, 9000, 'guarded:'));
   servers.push(await startHttpApp(web.appIp, 9080, 'web-v1'));
   servers.push(await startHttpApp(strict.appIp, 9080, 'strict'));
   servers.push(await startHttpApp(impostor.appIp, 9080, 'secure'));
@@ -201,6 +216,31 @@ describe('TCP', () => {
   test('PERMISSIVE accepts plaintext TCP', async () => {
     const s = net.connect(9000, echo.ip);
     assert.equal(await tcpExchange(s, 'plain'), 'echo:plain');
+  });
+});
+
+describe('network RBAC (AuthorizationPolicy on a TCP port)', () => {
+  test('the allowed principal gets through; anyone else is closed before a byte reaches the app', async () => {
+    const allowed = await meshClient(mesh.cp, 'allowed');
+    const other = await meshClient(mesh.cp, 'sleep');
+    const connect = (m: typeof allowed) =>
+      meshConnect(m.tls, {
+        host: guarded.ip,
+        port: 9000,
+        alpn: ['istio-peer-exchange', 'istio'],
+        allowed: ['spiffe://cluster.local/ns/default/sa/guarded'],
+      });
+    try {
+      assert.equal(await tcpExchange(await connect(allowed), 'hi'), 'guarded:hi');
+      const denied = await tcpExchange(await connect(other), 'hi').catch((e: Error) => `error ${e.message}`);
+      assert.ok(!denied.includes('guarded:'), `the app must not answer, got ${JSON.stringify(denied)}`);
+      const stats = await admin(guarded, '/stats?filter=rbac');
+      assert.match(stats.body, /rbac\.denied: 1$/m);
+      assert.match(stats.body, /rbac\.allowed: 1$/m);
+    } finally {
+      allowed.stop();
+      other.stop();
+    }
   });
 });
 
