@@ -120,6 +120,9 @@ export class FilterChainRuntime {
   }
 
   #afterTls(conn: AcceptedConnection, secure: TLSSocket | undefined): void {
+    // A reset while tcp_proxy is still connecting upstream must not go unhandled (the raw socket has its
+    // listener from the accept; the TLS socket is a new object).
+    secure?.on('error', () => {});
     const socket: Socket = secure ?? conn.socket;
     const tlsInfo = secure ? this.#tlsInfo(secure, conn) : undefined;
     if (this.#rbac && !this.#allowed(conn, secure)) {

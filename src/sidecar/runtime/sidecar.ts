@@ -106,7 +106,16 @@ export class Sidecar implements AdminContext {
     const b = opts.bootstrap;
     const log = this.logger;
     if (b.ca) {
-      const caRoots = readFileSync(b.ca.caCertificateFile ?? b.xds.caCertificateFile!, 'utf8');
+      const rootsFile = b.ca.caCertificateFile ?? b.xds.caCertificateFile!;
+      let caRoots: string;
+      try {
+        caRoots = readFileSync(rootsFile, 'utf8');
+      } catch (e) {
+        throw new TrellisError(
+          'BOOTSTRAP_UNREADABLE',
+          `cannot read the CA roots ${rootsFile} (${b.ca.caCertificateFile ? 'ca' : 'xds'}.caCertificateFile): ${errorMessage(e)}`,
+        );
+      }
       const tokenFile = b.ca.tokenFile;
       this.#agent = new IdentityAgent({
         identity: workloadIdentityOf(b.node),

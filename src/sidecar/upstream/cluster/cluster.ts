@@ -58,6 +58,12 @@ export interface TcpConnectOptions {
   previousHosts?: ReadonlySet<string>;
 }
 
+/** What a pick looks at: the router's options, or tcp_proxy's hosts already tried (by key). */
+type PickOptions = Pick<
+  UpstreamRequestOptions,
+  'hash' | 'previousHosts' | 'hostSelectionRetryMaxAttempts' | 'originalDestination'
+> & { previousKeys?: ReadonlySet<string> };
+
 /** What `/clusters` shows about one host. */
 export interface HostView {
   host: Host;
@@ -442,7 +448,7 @@ export class ManagedCluster implements UpstreamCluster {
     return p;
   }
 
-  #pick(opts: UpstreamRequestOptions | (TcpConnectOptions & { previousKeys?: ReadonlySet<string> })): Host {
+  #pick(o: PickOptions): Host {
     if (this.#closed) {
       throw new ClusterFailure({
         flag: 'NC',
@@ -451,7 +457,6 @@ export class ManagedCluster implements UpstreamCluster {
       });
     }
     const ctx: PickContext = {};
-    const o = opts as UpstreamRequestOptions & { previousKeys?: ReadonlySet<string> };
     if (o.hash !== undefined) ctx.hash = o.hash;
     if (o.previousHosts && o.previousHosts.size > 0) {
       const tried = o.previousHosts;
