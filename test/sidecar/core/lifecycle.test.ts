@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -210,6 +211,26 @@ describe('drain', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  test('`trellis proxy` with an invalid bootstrap exits 1 naming the file and every field at fault', async () => {
+    const bad = join(mesh.dir, 'bad-bootstrap.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({ ...external.bootstrap, xds: { address: 'nowhere' }, drainTimeoutMs: 'soon' }),
+    );
+    const child = spawn(process.execPath, [join(root, 'bin/trellis.js'), 'proxy', '--bootstrap', bad], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+    });
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 1);
+    assert.match(stderr, /bad-bootstrap\.json is not a valid bootstrap/);
+    assert.match(stderr, /xds\.address: must be host:port, got "nowhere"/);
+    assert.match(stderr, /drainTimeoutMs: must be a non-negative number/);
   });
 
   test('/quitquitquit shuts the proxy down cleanly and reports exit code 0', async () => {
