@@ -30,6 +30,7 @@ let client: TestPod;
 let web: TestPod;
 let slow: TestPod;
 let external: TestPod;
+let swap: TestPod;
 const servers: (http.Server | net.Server)[] = [];
 /** Requests to the slow app wait here until the test lets them go. */
 const held: http.ServerResponse[] = [];
@@ -45,6 +46,7 @@ before(async () => {
     { name: 'tcp', port: 9000 },
   ]);
   mesh.addService('proc', [{ name: 'http', port: 9080 }]);
+  mesh.addService('swap', [{ name: 'http', port: 9080 }]);
   client = await mesh.startPod({ name: 'sleep-0', app: 'sleep', ports: [{ name: 'http', port: 80 }] });
   web = await mesh.startPod({ name: 'web-0', app: 'web', ports: [{ name: 'http', port: 9080 }] });
   const web2 = await mesh.startPod({ name: 'web2-0', app: 'web2', ports: [{ name: 'http', port: 9080 }] });
@@ -56,6 +58,12 @@ before(async () => {
       { name: 'tcp', port: 9000 },
     ],
     bootstrap: { drainTimeoutMs: 3000 },
+  });
+  swap = await mesh.startPod({
+    name: 'swap-0',
+    app: 'swap',
+    ports: [{ name: 'http', port: 9080 }],
+    bootstrap: { drainTimeoutMs: 10_000 },
   });
   external = await mesh.startPod({
     name: 'proc-0',
@@ -72,6 +80,11 @@ before(async () => {
   };
   servers.push(await startHttpApp(slow.appIp, 9080, 'slow', hold));
   servers.push(await startHttpApp(external.appIp, 9080, 'proc', hold));
+  servers.push(
+    await startHttpApp(swap.appIp, 9080, 'swap', (req, res) =>
+      req.url === '/in-flight' ? hold(req, res) : res.end('new'),
+    ),
+  );
   await Promise.all(mesh.pods.map((p) => p.sidecar?.whenReady()));
 });
 
@@ -139,6 +152,43 @@ describe('control plane outage', () => {
       async () => JSON.parse((await viaProxy(client, 'http://web:9080/after')).body).server === 'web2',
       'the new route to take effect',
     );
+  });
+});
+
+describe('config swaps', () => {
+  test('a changed listener serves new connections with the new config; a request in flight finishes on the old', async () => {
+    // Plaintext, straight to the inbound listener (PERMISSIVE), held at the app.
+    const sock = net.connect(9080, swap.ip);
+    let answer = '';
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      answer += d;
+    });
+    const arrivedThere = nextArrival();
+    sock.write('GET /in-flight HTTP/1.1\r\nhost: swap\r\n\r\n');
+    await arrivedThere;
+    await mesh.apply([
+      {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'PeerAuthentication',
+        metadata: { name: 'swap', namespace: 'default' },
+        spec: { selector: { matchLabels: { app: 'swap' } }, mtls: { mode: 'STRICT' } },
+      },
+    ]);
+    // New plaintext connections are refused once the STRICT listener is applied...
+    await eventually(async () => {
+      const s = net.connect(9080, swap.ip);
+      s.on('error', () => {});
+      s.write('GET /new HTTP/1.1\r\nhost: swap\r\n\r\n');
+      const [data] = await Promise.race([once(s, 'data'), once(s, 'close').then(() => [''])]);
+      s.destroy();
+      return data === '';
+    }, 'the STRICT listener to refuse plaintext');
+    // ...while the request accepted under the old config is answered.
+    releaseAll('old config');
+    await eventually(() => answer.includes('old config'), 'the in-flight answer');
+    assert.match(answer, /^HTTP\/1.1 200/);
+    sock.destroy();
   });
 });
 
