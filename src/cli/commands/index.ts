@@ -12,6 +12,8 @@ import { registerDown } from './down.js';
 import { registerExec } from './exec.js';
 import { registerGet } from './get.js';
 import { registerLogs } from './logs.js';
+import { registerProxy } from './proxy.js';
+import { registerProxyConfig } from './proxy-config.js';
 import { registerProxyStatus } from './proxy-status.js';
 import { registerRatelimit } from './ratelimit.js';
 import { registerStatus } from './status.js';
@@ -35,6 +37,8 @@ export const commands: RegisterCommand[] = [
   registerAnalyze,
   registerProxyStatus,
   registerControlPlane,
+  registerProxy,
+  registerProxyConfig,
   registerCerts,
   registerRatelimit,
 ];

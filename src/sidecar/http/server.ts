@@ -29,7 +29,7 @@ export interface HttpServerOptions {
 
 /**
  * Serves every HTTP version on sockets handed over by the listener. TLS sockets go by their negotiated ALPN
- * (`h2` or HTTP/1.1); plain sockets are sniffed for the HTTP/2 connection preface.
+ * (`h2` or HTTP/1.x); plain sockets, and TLS sockets with another ALPN, are sniffed for the HTTP/2 preface.
  */
 export class HttpServer {
   readonly http1: Http1Server;
@@ -67,9 +67,17 @@ export class HttpServer {
   serve(socket: Socket, info?: Partial<ConnectionInfo>): void {
     const tls = socket as Socket & { encrypted?: boolean; alpnProtocol?: string | false };
     if (tls.encrypted === true) {
-      if (tls.alpnProtocol === 'h2') this.http2.serve(socket, info);
-      else this.http1.serve(socket, info);
-      return;
+      const alpn = tls.alpnProtocol;
+      if (alpn === 'h2') {
+        this.http2.serve(socket, info);
+        return;
+      }
+      // Other ALPN values say nothing about the HTTP version (Istio's clients negotiate `istio-h2`,
+      // `istio-http/1.1`, `istio`): as Envoy's AUTO codec, look for the HTTP/2 preface then.
+      if (!alpn || alpn === 'http/1.1' || alpn === 'http/1.0') {
+        this.http1.serve(socket, info);
+        return;
+      }
     }
     const timer = this.#clock.setTimeout(() => socket.destroy(), this.#sniffTimeoutMs);
     timer.unref?.();

@@ -20,6 +20,10 @@ export interface ConnectOptions {
   clock: Clock;
   /** TCP keep-alive probe delay (upstream_connection_options.tcp_keepalive); off when absent. */
   tcpKeepAliveMs?: number | undefined;
+  /** Source address to bind (upstream_bind_config; Istio's 127.0.0.6 for inbound passthrough). */
+  localAddress?: string | undefined;
+  /** Keep the socket writable after the peer's FIN (tcp_proxy forwards half-closes); default false. */
+  allowHalfOpen?: boolean | undefined;
 }
 
 export function endpointName(endpoint: Endpoint): string {
@@ -32,9 +36,13 @@ export function endpointName(endpoint: Endpoint): string {
 export function connectEndpoint(opts: ConnectOptions): Promise<net.Socket> {
   const name = endpointName(opts.endpoint);
   return new Promise((resolve, reject) => {
+    const local = {
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      ...(opts.allowHalfOpen ? { allowHalfOpen: true } : {}),
+    };
     const socket = opts.tls
-      ? tls.connect({ ...opts.tls, host: opts.endpoint.host, port: opts.endpoint.port })
-      : net.connect({ host: opts.endpoint.host, port: opts.endpoint.port });
+      ? tls.connect({ ...opts.tls, ...local, host: opts.endpoint.host, port: opts.endpoint.port })
+      : net.connect({ ...local, host: opts.endpoint.host, port: opts.endpoint.port });
     const ready = opts.tls ? 'secureConnect' : 'connect';
     let settled = false;
     const timer = opts.clock.setTimeout(() => {

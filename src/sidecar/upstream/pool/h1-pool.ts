@@ -30,6 +30,8 @@ export interface Http1PoolOptions {
   connectTimeoutMs?: number;
   /** TCP keep-alive probes on upstream sockets (default off). */
   tcpKeepAliveMs?: number;
+  /** Source address of upstream connections (upstream_bind_config); the kernel picks when absent. */
+  localAddress?: string;
   policy?: PoolPolicy;
   limits?: Partial<H1Limits>;
   clock?: Clock;
@@ -274,6 +276,7 @@ export class Http1Pool implements UpstreamPool, H1ConnectionOwner {
       timeoutMs: this.#opts.connectTimeoutMs ?? 10_000,
       clock: this.#clock,
       tcpKeepAliveMs: this.#opts.tcpKeepAliveMs,
+      localAddress: this.#opts.localAddress,
     }).then(
       (socket) => {
         this.#connecting--;

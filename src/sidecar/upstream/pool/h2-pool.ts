@@ -31,6 +31,10 @@ export interface Http2PoolOptions {
   connectTimeoutMs?: number;
   /** Sessions at once: a new one opens when every open session is at its stream limit (default 1). */
   maxSessions?: number;
+  /** Source address of upstream connections (upstream_bind_config); the kernel picks when absent. */
+  localAddress?: string;
+  /** TCP keep-alive probes on upstream sockets (default off). */
+  tcpKeepAliveMs?: number;
   policy?: PoolPolicy;
   clock?: Clock;
   logger?: Logger;
@@ -164,6 +168,8 @@ export class Http2Pool implements UpstreamPool {
       tls,
       timeoutMs: this.#opts.connectTimeoutMs ?? 10_000,
       clock: this.#clock,
+      tcpKeepAliveMs: this.#opts.tcpKeepAliveMs,
+      localAddress: this.#opts.localAddress,
     }).then(
       (socket) => {
         if (tls && (socket as import('node:tls').TLSSocket).alpnProtocol !== 'h2') {
