@@ -3,6 +3,8 @@
 import { X509Certificate } from 'node:crypto';
 import { request } from 'node:http';
 import type { Command } from 'commander';
+import { MeshClient } from '../../runtime/client.js';
+import type { MeshStatus } from '../../runtime/mesh.js';
 import { TrellisError } from '../../shared/errors.js';
 
 type Json = Record<string, unknown>;
@@ -20,8 +22,47 @@ export function parseAdminTarget(text: string): AdminTarget {
   if (/^[^/\s]+:\d+$/.test(text)) return { base: `http://${text}` };
   throw new TrellisError(
     'PROXY_CONFIG_TARGET',
-    `"${text}" is not an admin address (use unix:/path/admin.sock or http://host:port; pod names need the runtime)`,
+    `"${text}" is not an admin address (use unix:/path/admin.sock or http://host:port, or a pod of a running mesh)`,
   );
+}
+
+/** Whether `text` is an admin address rather than a pod name. */
+export function isAdminAddress(text: string): boolean {
+  return (
+    text.startsWith('unix:') ||
+    text.startsWith('/') ||
+    /^https?:\/\//.test(text) ||
+    /^[^/\s]+:\d+$/.test(text)
+  );
+}
+
+/**
+ * A pod of a running mesh (`productpage-v1-abc-0`, `deploy/productpage-v1`, or `istio-ingressgateway`) to its
+ * sidecar's admin address, from `trellis status`.
+ */
+export function adminOfPod(status: MeshStatus, pod: string): string {
+  if (pod === 'istio-ingressgateway' || pod === 'deploy/istio-ingressgateway') {
+    if (status.ingress?.admin) return status.ingress.admin;
+    throw new TrellisError('NO_SUCH_POD', `mesh "${status.mesh}" runs no ingress gateway`);
+  }
+  const deployment = pod.startsWith('deploy/') ? pod.slice('deploy/'.length) : undefined;
+  const candidates = status.pods.filter((p) =>
+    deployment === undefined ? p.name === pod : p.deployment === deployment,
+  );
+  const chosen = candidates.find((p) => p.ready) ?? candidates[0];
+  if (chosen === undefined) {
+    const names = status.pods.map((p) => p.name).join(', ');
+    throw new TrellisError(
+      'NO_SUCH_POD',
+      `mesh "${status.mesh}" has no pod "${pod}" (pods: ${names || 'none'})`,
+    );
+  }
+  if (chosen.sidecar === undefined)
+    throw new TrellisError(
+      'NO_SIDECAR',
+      `pod "${chosen.name}" has no sidecar (sidecar.istio.io/inject: "false")`,
+    );
+  return chosen.sidecar.admin;
 }
 
 /** GET on the admin API over TCP or the unix socket. */
@@ -263,15 +304,24 @@ export function registerProxyConfig(program: Command): void {
     .alias('pc')
     .description("Print a proxy's listeners, routes, clusters, endpoints or secrets from its admin API")
     .argument('<kind>', KINDS.join('|'))
-    .argument('[target]', 'admin address: unix:/path/admin.sock, http://host:port or host:port')
+    .argument(
+      '[target]',
+      'a pod of the running mesh (name, deploy/<name>, istio-ingressgateway) or an admin address: unix:/path/admin.sock, http://host:port',
+    )
     .option('--admin <address>', 'admin address (same forms as the target)')
+    .option('--name <mesh>', 'the running mesh a pod name refers to', 'default')
     .option('-o, --output <format>', 'table or json', 'table')
     .action(
-      async (kind: string, positional: string | undefined, opts: { admin?: string; output: string }) => {
+      async (
+        kind: string,
+        positional: string | undefined,
+        opts: { admin?: string; name: string; output: string },
+      ) => {
         if (!KINDS.includes(kind as Kind))
           throw new Error(`unknown kind "${kind}"; use one of ${KINDS.join(', ')}`);
-        const where = opts.admin ?? positional;
-        if (!where) throw new Error('give the proxy admin address (argument or --admin)');
+        let where = opts.admin ?? positional;
+        if (!where) throw new Error('give a pod or the proxy admin address (argument or --admin)');
+        if (!isAdminAddress(where)) where = adminOfPod(await MeshClient.connect(opts.name).status(), where);
         if (opts.output !== 'table' && opts.output !== 'json') throw new Error('-o must be table or json');
         process.stdout.write(await proxyConfig(kind as Kind, parseAdminTarget(where), opts.output));
       },
