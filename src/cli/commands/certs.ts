@@ -2,12 +2,15 @@
 
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 // Direct module imports (not the rooms' index files) keep grpc-js and the x509 library out of CLI startup.
 import { readCaStateCertificates } from '../../controlplane/ca/state-listing.js';
+import { MeshClient } from '../../runtime/client.js';
 import { TrellisError } from '../../shared/errors.js';
 import type { EnvoyCertificateDetails, EnvoyCertificates } from '../../sidecar/identity/admin-certs.js';
 import { describeCertificates } from '../../sidecar/identity/cert-info.js';
+import { adminGet, adminOfPod, parseAdminTarget } from './proxy-config.js';
 
 export type CertKind = 'root' | 'signing root' | 'pending root' | 'intermediate' | 'workload' | 'serving';
 export type CertStatus = 'ok' | 'warning' | 'expired' | 'not yet valid';
@@ -120,12 +123,6 @@ export async function rowsFromFile(path: string): Promise<CertRow[]> {
   return rows;
 }
 
-function adminUrl(url: string): string {
-  const u = new URL(url);
-  if (u.pathname === '/' || u.pathname === '') u.pathname = '/certs';
-  return u.toString();
-}
-
 function rowFromEnvoy(d: EnvoyCertificateDetails, source: string, kind: CertKind): CertRow {
   const uris = d.subject_alt_names.flatMap((n) => ('uri' in n ? [n.uri] : []));
   return {
@@ -139,14 +136,12 @@ function rowFromEnvoy(d: EnvoyCertificateDetails, source: string, kind: CertKind
   };
 }
 
-/** Reads a sidecar admin endpoint's Envoy `/certs` JSON. */
-export async function rowsFromAdmin(url: string, timeoutMs = 5000): Promise<CertRow[]> {
-  const target = adminUrl(url);
+/** Reads a sidecar admin's Envoy `/certs` JSON (`http://host:port`, `host:port` or `unix:/path/admin.sock`). */
+export async function rowsFromAdmin(address: string, timeoutMs = 5000): Promise<CertRow[]> {
+  const target = address.replace(/\/certs$/, '').replace(/\/$/, '');
   let body: EnvoyCertificates;
   try {
-    const res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    body = (await res.json()) as EnvoyCertificates;
+    body = JSON.parse(await adminGet(parseAdminTarget(target), '/certs', timeoutMs)) as EnvoyCertificates;
   } catch (e) {
     throw new TrellisError('CERTS_SOURCE', `sidecar admin ${target}: ${(e as Error).message}`);
   }
@@ -208,7 +203,22 @@ interface CertsOptions {
   caDir?: string[];
   file?: string[];
   admin?: string[];
+  pod?: string[];
+  name: string;
   output: string;
+}
+
+/** A running mesh's CA folder and its sidecars (every pod with one, and the ingress gateway). */
+async function meshSources(opts: CertsOptions): Promise<{ caDir: string; admins: string[] }> {
+  const status = await MeshClient.connect(opts.name).status();
+  const pods = opts.pod ?? [
+    ...status.pods.filter((p) => p.sidecar !== undefined).map((p) => p.name),
+    ...(status.ingress?.admin ? ['istio-ingressgateway'] : []),
+  ];
+  return {
+    caDir: join(status.stateDir, 'controlplane', 'ca'),
+    admins: pods.map((p) => adminOfPod(status, p)),
+  };
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -219,17 +229,14 @@ async function run(opts: CertsOptions): Promise<void> {
   if (opts.output !== 'table' && opts.output !== 'json') {
     throw new TrellisError('CLI_USAGE', `unknown output format "${opts.output}": use table or json`);
   }
+  const explicit = Boolean(opts.caDir?.length || opts.file?.length || opts.admin?.length);
+  const mesh = !explicit || opts.pod?.length ? await meshSources(opts) : undefined;
+  const caDirs = [...(opts.caDir ?? []), ...(mesh && !explicit ? [mesh.caDir] : [])];
   const sources = [
-    ...(opts.caDir ?? []).map((d) => () => rowsFromCaDir(d)),
+    ...caDirs.map((d) => () => rowsFromCaDir(d)),
     ...(opts.file ?? []).map((f) => () => rowsFromFile(f)),
-    ...(opts.admin ?? []).map((u) => () => rowsFromAdmin(u)),
+    ...[...(opts.admin ?? []), ...(mesh?.admins ?? [])].map((u) => () => rowsFromAdmin(u)),
   ];
-  if (sources.length === 0) {
-    throw new TrellisError(
-      'CLI_USAGE',
-      'no source: give --ca-dir <dir>, --file <pem> or --admin <url> (each may repeat)',
-    );
-  }
   const rows = (await Promise.all(sources.map((s) => s()))).flat();
   const now = Date.now();
   const certs = rows.map((r) => assessCertificate(r, now));
@@ -258,7 +265,21 @@ export function registerCerts(program: Command): void {
     )
     .option('--ca-dir <dir>', 'a CA state directory (repeatable)', collect)
     .option('--file <pem>', 'a PEM file with one or more certificates (repeatable)', collect)
-    .option('--admin <url>', 'a sidecar admin address, e.g. http://127.0.0.1:15000 (repeatable)', collect)
+    .option(
+      '--admin <address>',
+      'a sidecar admin address: http://127.0.0.1:15000 or unix:/path/admin.sock (repeatable)',
+      collect,
+    )
+    .option(
+      '--pod <pod>',
+      'a pod of the running mesh: name, deploy/<name> or istio-ingressgateway (repeatable)',
+      collect,
+    )
+    .option(
+      '--name <mesh>',
+      'the running mesh (used when no --ca-dir, --file or --admin is given)',
+      'default',
+    )
     .option('-o, --output <format>', 'table or json', 'table')
     .action(run);
 }
